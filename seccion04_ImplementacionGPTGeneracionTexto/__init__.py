@@ -1,0 +1,1 @@
+"""Sección 4: implementar un modelo GPT (124M) y generar texto."""
