@@ -58,7 +58,7 @@ def textos_compatibles(guardado: str, nuevo: str, rtol: float = RTOL_POR_DEFECTO
         return True
     if NUMERO.split(guardado) != NUMERO.split(nuevo):
         return False
-    return all(numeros_compatibles(g, n, rtol) for g, n in zip(NUMERO.findall(guardado), NUMERO.findall(nuevo)))
+    return all(numeros_compatibles(g, n, rtol) for g, n in zip(NUMERO.findall(guardado), NUMERO.findall(nuevo), strict=True))
 
 
 def tolerancia_de_celda(codigo: str) -> float:
@@ -76,7 +76,7 @@ def reconciliar_salidas(nuevas: list, guardadas: list, rtol: float = RTOL_POR_DE
     if len(nuevas) != len(guardadas):
         return nuevas
     resultado = []
-    for nueva, guardada in zip(nuevas, guardadas):
+    for nueva, guardada in zip(nuevas, guardadas, strict=True):
         nueva = copy.deepcopy(nueva)
         if nueva.get("output_type") != guardada.get("output_type"):
             resultado.append(nueva)
