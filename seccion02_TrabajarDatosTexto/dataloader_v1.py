@@ -1,6 +1,6 @@
 """Conjunto de datos con ventana deslizante y cargador de datos para entrenar un GPT.
 
-Se explica en: seccion02_TrabajarDatosTexto/1_trabajar_datos_texto.ipynb
+Se explica en: seccion02_TrabajarDatosTexto/2_cargador_datos_embeddings.ipynb
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ Se explica en: seccion02_TrabajarDatosTexto/1_trabajar_datos_texto.ipynb
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -27,7 +28,7 @@ THE_VERDICT_PATH = RAIZ_REPOSITORIO / "txt" / "The_Verdict.txt"
 
 
 class DescargaError(RuntimeError):
-    """La descarga no se pudo completar (sin conexión, error del servidor o suma sha256 distinta)."""
+    """La descarga no se pudo completar (sin conexión, error del servidor, conexión cortada o suma sha256 distinta)."""
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -64,7 +65,7 @@ def download_file(url: str, path: str | os.PathLike, sha256: str | None = None, 
                 f"y debería ser {sha256}. No se ha guardado nada; vuelve a intentarlo más tarde."
             )
         os.replace(tmp, path)
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         raise DescargaError(f"No se pudo descargar {url}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
