@@ -8,7 +8,7 @@ import torch.nn as nn
 
 
 class GELU(nn.Module):
-    """GELU(x) ≈ 0,5·x·(1 + tanh(√(2/π)·(x + 0,044715·x³))). Misma forma a la entrada y a la salida."""
+    """GELU(x) ≈ 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Misma forma a la entrada y a la salida."""
 
     def __init__(self):
         super().__init__()
