@@ -172,7 +172,8 @@ def load_verdict_model(path: str | os.PathLike | None = None, device: str | torc
     """Devuelve el GPTModel entrenado en 2_entrenando_llm.ipynb, en modo evaluación y en `device`
     (por defecto, el de `get_device()`).
 
-    Se usa en: seccion05/3_estrategias_decodificacion.ipynb
+    Si el archivo no existe, lanza FileNotFoundError y pide ejecutar antes ese cuaderno.
+    Se explica en: seccion05/2_entrenando_llm.ipynb (lo usan los cuadernos siguientes de la sección 5)
     """
     path = Path(path) if path is not None else VERDICT_MODEL_PATH
     if not path.is_file():
