@@ -47,6 +47,8 @@ def parser(descripcion: str) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="prueba corta con un modelo diminuto (comprueba que todo funciona)")
     p.add_argument("--repeticiones", type=int, default=None, help="vueltas alternadas por variante (se informa la mediana)")
     p.add_argument("--device", default=None, help="cpu, cuda o mps (por defecto, el de get_device())")
+    p.add_argument("--guardar", type=Path, default=None, metavar="RUTA",
+                   help="guarda también el JSON final en RUTA (p. ej. benchmarks/resultados/entrenamiento.json)")
     return p
 
 
@@ -156,6 +158,11 @@ def tabla(cabecera: list[str], filas: list[list]) -> str:
     return "\n".join([linea(textos[0]), separador, *(linea(f) for f in textos[1:])])
 
 
-def imprimir_json(cifras: dict) -> None:
-    """La última línea de cada script: un objeto JSON con todas las cifras (fácil de guardar y comparar)."""
-    print(json.dumps(cifras, ensure_ascii=False, separators=(",", ":")), flush=True)
+def imprimir_json(cifras: dict, ruta: Path | None = None) -> None:
+    """La última línea de cada script: un objeto JSON con todas las cifras (fácil de guardar y comparar).
+    Con `ruta`, lo guarda también en ese archivo."""
+    linea = json.dumps(cifras, ensure_ascii=False, separators=(",", ":"))
+    if ruta is not None:
+        ruta.parent.mkdir(parents=True, exist_ok=True)
+        ruta.write_text(linea + "\n", encoding="utf-8")
+    print(linea, flush=True)

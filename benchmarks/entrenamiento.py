@@ -203,7 +203,7 @@ def main() -> None:
         },
     }
     print(f"Carga al terminar: {cifras['carga_fin']}")
-    comun.imprimir_json(cifras)
+    comun.imprimir_json(cifras, args.guardar)
 
 
 if __name__ == "__main__":

@@ -207,7 +207,7 @@ def main() -> None:
         print("  (la caché KV de GPT-2 del paquete recorta la máscara causal por columnas y falla al generar el "
               "segundo token; está corregido en el repositorio del libro, rasbt/LLMs-from-scratch#1048)")
     print(f"Carga al terminar: {cifras['carga_fin']}")
-    comun.imprimir_json(cifras)
+    comun.imprimir_json(cifras, args.guardar)
 
 
 if __name__ == "__main__":

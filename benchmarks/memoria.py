@@ -148,7 +148,7 @@ def main() -> None:
     cifras = {"benchmark": "memoria", "quick": args.quick, "entorno": info, "carga_fin": comun.cargas(),
               "variantes": resultados}
     print(f"Carga al terminar: {cifras['carga_fin']}")
-    comun.imprimir_json(cifras)
+    comun.imprimir_json(cifras, args.guardar)
 
 
 if __name__ == "__main__":

@@ -196,7 +196,8 @@ class GPTModelRapido(nn.Module):
         return torch.bfloat16 if bf16_acelerado(device) else None  # "auto"
 
     def forward(self, in_idx, cache: KVCache | None = None):
-        _comprobar_entrada(in_idx, self.tok_emb.num_embeddings, self.pos_emb.num_embeddings)
+        if not torch.compiler.is_compiling():  # la comprobación lee valores del tensor: cortaría el grafo compilado
+            _comprobar_entrada(in_idx, self.tok_emb.num_embeddings, self.pos_emb.num_embeddings)
         num_tokens = in_idx.shape[1]
         inicio = 0 if cache is None else cache.seq_len
         if cache is not None and inicio + num_tokens > min(cache.max_len, self.pos_emb.num_embeddings):
@@ -315,8 +316,9 @@ def generate_cached(
 ):
     """Genera `max_new_tokens` tokens tras `idx` (b, n) y devuelve (b, n + tokens generados), con caché KV.
 
-    Mismos argumentos y reglas de muestreo que `generate` de la sección 5 (temperature 0 = voraz, top-k con -inf,
-    parada en `eos_id`, que no se añade; en un lote se para cuando todas las filas lo generan). Con
+    Mismos argumentos y reglas de muestreo que `generate` de la sección 5: temperature 0 = voraz; top-k deja a -inf
+    los logits fuera de los k mayores; con un solo texto, la generación se detiene en cuanto sale `eos_id`, que no
+    se añade, y en un lote cada secuencia terminada solo añade `eos_id` como relleno hasta que terminan todas. Con
     `use_cache=True`, el texto inicial se procesa entero una vez y después cada paso pasa solo el token nuevo: las
     claves y los valores anteriores se leen de la caché.
 
@@ -343,10 +345,14 @@ def generate_cached(
     with torch.no_grad():
         # Primer paso: todo el texto inicial (llena la caché con sus claves y valores)
         logits = model(idx[:, -window:], cache=cache) if use_cache else model(idx[:, -window:])
+        finished = torch.zeros(idx.shape[0], 1, dtype=torch.bool, device=idx.device)  # (b, 1)
         for paso in range(max_new_tokens):
             idx_next = _elegir_siguiente(logits[:, -1, :], temperature, top_k)  # (b, 1)
-            if eos_id is not None and bool((idx_next == eos_id).all()):
-                break
+            if eos_id is not None:
+                finished = finished | (idx_next == eos_id)
+                if finished.all():  # todas las secuencias han llegado al token de fin
+                    break
+                idx_next = idx_next.masked_fill(finished, eos_id)  # las terminadas solo añaden relleno
             idx = torch.cat((idx, idx_next), dim=1)  # (b, num_tokens + 1)
             if paso == max_new_tokens - 1:
                 break  # ya no hace falta calcular los logits del token siguiente

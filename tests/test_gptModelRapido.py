@@ -15,6 +15,7 @@ from seccion05.gptModelRapido import (
     bf16_acelerado,
     generate_cached,
 )
+from tests.cuadernos import assert_misma_definicion
 
 CFG = {
     "vocab_size": 50257,
@@ -272,6 +273,18 @@ def test_eos_detiene_sin_anadirlo(modelos):
     assert torch.equal(generate_cached(rapido, idx, 8, eos_id=int(voraz[0, 4])), idx)
 
 
+def test_eos_en_un_lote_rellena_las_terminadas(modelos):
+    _, rapido = modelos
+    idx = torch.tensor([[6109, 3626, 6100, 345], [40, 1107, 588, 11311]])
+    voraz = generate_cached(rapido, idx, 8)
+    eos = int(voraz[0, 6])  # el tercer token nuevo de la primera fila
+    assert eos not in voraz[0, 4:6].tolist() and eos not in voraz[1, 4:].tolist()
+    out = generate_cached(rapido, idx, 8, eos_id=eos)
+    assert torch.equal(out[0], torch.cat([voraz[0, :6], torch.full((6,), eos)]))  # relleno con eos
+    assert torch.equal(out[1], voraz[1])  # la otra fila sigue igual
+    assert torch.equal(generate_cached(rapido, idx, 8, eos_id=eos, use_cache=False), out)
+
+
 def test_cero_tokens_devuelve_la_entrada(modelos):
     _, rapido = modelos
     idx = torch.tensor([[1, 2, 3]])
@@ -360,3 +373,10 @@ def test_entrada_fuera_del_vocabulario_igual_que_gptmodel(modelos):
     _, rapido = modelos
     with pytest.raises(ValueError, match="Hay un id de token fuera del vocabulario: 50257"):
         rapido(torch.tensor([[50257]]))
+
+
+# --- El cuaderno enseña la misma KVCache que usa el módulo ---------------------------------------------------------
+
+
+def test_kvcache_del_cuaderno_igual_que_la_del_modulo():
+    assert_misma_definicion("seccion05/6_rendimiento.ipynb", KVCache)
