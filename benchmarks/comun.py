@@ -47,12 +47,27 @@ def parser(descripcion: str) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="prueba corta con un modelo diminuto (comprueba que todo funciona)")
     p.add_argument("--repeticiones", type=int, default=None, help="vueltas alternadas por variante (se informa la mediana)")
     p.add_argument("--device", default=None, help="cpu, cuda o mps (por defecto, el de get_device())")
+    p.add_argument("--hilos", type=int, default=None,
+                   help="hilos de PyTorch en CPU (torch.set_num_threads); por defecto, los que elige PyTorch")
     p.add_argument("--guardar", type=Path, default=None, metavar="RUTA",
                    help="guarda también el JSON final en RUTA (p. ej. benchmarks/resultados/entrenamiento.json)")
     return p
 
 
-def dispositivo(nombre: str | None) -> torch.device:
+def cabecera(titulo: str, info: dict) -> str:
+    """La primera línea de cada script: qué se mide, dónde y con qué versiones."""
+    hilos = info["hilos_torch"]
+    return (f"{titulo} · {info['cpu']} ({info['nucleos']} núcleos, {hilos} hilo{'s' if hilos != 1 else ''}) · "
+            f"{info['device']} · torch {info['torch']} · llms-from-scratch {info['llms_from_scratch']} · "
+            f"carga {info['carga_inicio']}")
+
+
+def dispositivo(nombre: str | None, hilos: int | None = None) -> torch.device:
+    """El dispositivo en el que medir (y, si se pide, el número de hilos de la CPU)."""
+    if hilos is not None:
+        if hilos < 1:
+            raise SystemExit(f"--hilos debe ser un entero mayor que 0; has pasado {hilos}.")
+        torch.set_num_threads(hilos)
     return get_device(nombre)
 
 
@@ -146,10 +161,10 @@ def pico_matmul(dtype: torch.dtype, device: torch.device, n: int = 2048, veces: 
     return 2 * n**3 / mediana(tiempos) / 1e9
 
 
-def tabla(cabecera: list[str], filas: list[list]) -> str:
+def tabla(columnas: list[str], filas: list[list]) -> str:
     """Tabla de texto con columnas alineadas (en formato Markdown, para pegarla en un README)."""
-    textos = [[str(c) for c in fila] for fila in [cabecera, *filas]]
-    anchos = [max(len(f[i]) for f in textos) for i in range(len(cabecera))]
+    textos = [[str(c) for c in fila] for fila in [columnas, *filas]]
+    anchos = [max(len(f[i]) for f in textos) for i in range(len(columnas))]
 
     def linea(fila):
         return "| " + " | ".join(c.ljust(a) if i == 0 else c.rjust(a) for i, (c, a) in enumerate(zip(fila, anchos, strict=True))) + " |"

@@ -97,7 +97,7 @@ def main() -> None:
     p.add_argument("--compilar", action="store_true", help="añade la variante con torch.compile")
     args = p.parse_args()
     comun.importar_referencia()
-    device = comun.dispositivo(args.device)
+    device = comun.dispositivo(args.device, args.hilos)
 
     cfg = CFG_QUICK if args.quick else {**GPT_CONFIG_124M, "context_length": 256}
     batch_size = 2
@@ -108,8 +108,7 @@ def main() -> None:
     variantes = [v for v in VARIANTES if (bf16 or v != "referencia_bf16") and (args.compilar or v != "rapido_compile")]
 
     info = comun.entorno(device)
-    print(f"Entrenamiento · {info['cpu']} ({info['nucleos']} núcleos, {info['hilos_torch']} hilos) · {device} · "
-          f"torch {info['torch']} · llms-from-scratch {info['llms_from_scratch']} · carga {info['carga_inicio']}")
+    print(comun.cabecera("Entrenamiento", info))
 
     torch.manual_seed(123)
     lotes = list(

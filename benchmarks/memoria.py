@@ -112,13 +112,13 @@ def main() -> None:
     p.add_argument("--hijo", nargs=2, metavar=("TIPO", "VARIANTE"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.hijo:
+        comun.dispositivo(args.device, args.hilos)
         print(json.dumps(hijo(*args.hijo, args.quick, args.device)))
         return
     comun.importar_referencia()
-    device = comun.dispositivo(args.device)
+    device = comun.dispositivo(args.device, args.hilos)
     info = comun.entorno(device)
-    print(f"Memoria · {info['cpu']} ({info['nucleos']} núcleos) · {device} · torch {info['torch']} · "
-          f"llms-from-scratch {info['llms_from_scratch']} · carga {info['carga_inicio']}")
+    print(comun.cabecera("Memoria", info))
 
     bf16 = comun.bf16_acelerado(device)
     trabajos = [("entrenamiento", v) for v in ENTRENAMIENTO if bf16 or v != "referencia_bf16"]
@@ -127,6 +127,7 @@ def main() -> None:
     for tipo, variante in trabajos:
         orden = [sys.executable, str(Path(__file__).resolve()), "--hijo", tipo, variante]
         orden += ["--quick"] * args.quick + (["--device", args.device] if args.device else [])
+        orden += ["--hilos", str(args.hilos)] if args.hilos else []
         salida = subprocess.run(orden, capture_output=True, text=True, check=False)
         if salida.returncode != 0:
             resultados[f"{tipo}/{variante}"] = {"error": salida.stderr.strip().splitlines()[-1]}

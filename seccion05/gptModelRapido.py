@@ -183,7 +183,8 @@ class GPTModelRapido(nn.Module):
             "drop_rate": model.drop_emb.p,
             "qkv_bias": att.W_query.bias is not None,
         }
-        rapido = cls(cfg, precision=precision).to(model.out_head.weight.device)
+        peso = model.out_head.weight
+        rapido = cls(cfg, precision=precision).to(device=peso.device, dtype=peso.dtype)
         rapido.load_state_dict(model.state_dict())
         return rapido.train(model.training)
 
@@ -247,7 +248,7 @@ def adamw_rapido(params, lr: float = 0.0004, weight_decay: float = 0.1, **kwargs
     Da los mismos pasos que `torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)` salvo redondeo.
     """
     for nombre, valor in (("lr", lr), ("weight_decay", weight_decay)):
-        if isinstance(valor, bool) or not isinstance(valor, (int, float)) or valor < 0 or (nombre == "lr" and valor == 0):
+        if isinstance(valor, bool) or not isinstance(valor, (int, float)) or not valor >= 0 or (nombre == "lr" and valor == 0):
             raise ValueError(
                 f"{nombre} debe ser un número {'mayor que 0' if nombre == 'lr' else 'mayor o igual que 0'}; "
                 f"has pasado {valor!r}. El libro usa lr=0.0004 y weight_decay=0.1."

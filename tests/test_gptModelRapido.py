@@ -70,6 +70,14 @@ def test_desde_copia_config_pesos_y_modo(modelos):
     assert all(torch.equal(a, b) for a, b in zip(gpt.state_dict().values(), rapido.state_dict().values(), strict=True))
 
 
+def test_desde_conserva_el_dtype():
+    torch.manual_seed(123)
+    gpt = GPTModel(CFG).to(torch.bfloat16)
+    rapido = GPTModelRapido.desde(gpt)
+    assert rapido.out_head.weight.dtype == torch.bfloat16
+    assert torch.equal(rapido.out_head.weight, gpt.out_head.weight)
+
+
 def test_desde_con_qkv_bias():
     cfg = {**CFG, "qkv_bias": True, "drop_rate": 0.0}
     torch.manual_seed(123)
@@ -362,6 +370,7 @@ def test_max_len_no_valido():
         ({"lr": -1e-3}, "lr debe ser un número mayor que 0"),
         ({"weight_decay": -0.1}, "weight_decay debe ser un número mayor o igual que 0"),
         ({"lr": "0.001"}, "lr debe ser un número mayor que 0"),
+        ({"lr": float("nan")}, "lr debe ser un número mayor que 0"),
     ],
 )
 def test_errores_de_adamw_rapido(argumentos, mensaje):
