@@ -1,0 +1,367 @@
+"""Caminos rápidos y opcionales para el GPT del curso: caché KV al generar y piezas fusionadas de PyTorch al entrenar.
+
+El código didáctico de la sección 4 no cambia. `GPTModelRapido` acepta el mismo diccionario de configuración que
+`GPTModel` y tiene exactamente los mismos parámetros y búferes (el mismo `state_dict`), así que cambias de camino con
+una línea y los pesos guardados sirven para los dos:
+
+    model = GPTModelRapido(cfg)                 # en lugar de GPTModel(cfg)
+    model.load_state_dict(gpt.state_dict())     # y al revés: gpt.load_state_dict(model.state_dict())
+
+Qué cambia por dentro (cada pieza da el mismo resultado que la didáctica, salvo redondeo):
+- atención con `F.scaled_dot_product_attention` (un núcleo fusionado) en lugar de softmax(QKᵀ/√d)·V a mano;
+- `F.layer_norm` y `F.gelu(approximate="tanh")` nativas en lugar de las fórmulas escritas con operaciones sueltas;
+- una caché KV opcional (`KVCache`) para generar sin recalcular las claves y los valores de los tokens anteriores;
+- `precision="bf16"` o `"auto"`: autocast a bfloat16 donde el hardware lo acelera (los pesos siguen en fp32);
+- `adamw_rapido`: AdamW en su variante fusionada (o `foreach` si no la hay).
+
+Se explica en: seccion05/6_rendimiento.ipynb
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from seccion04_ImplementacionGPTGeneracionTexto.feedForward import FeedForward
+from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, _comprobar_entrada
+from seccion04_ImplementacionGPTGeneracionTexto.layerNorm import LayerNorm
+from seccion04_ImplementacionGPTGeneracionTexto.multiHeadAttention import MultiHeadAttention
+
+PRECISIONES = ("fp32", "bf16", "auto")
+
+
+class KVCache:
+    """Claves y valores ya calculados de cada capa, para no recalcularlos en cada token generado.
+
+    Cada capa guarda dos tensores reservados de antemano, de forma (b, n_heads, max_len, head_dim); `seq_len` dice
+    cuántas posiciones están llenas. Se reservan en la primera llamada a `update` (con el dtype y el dispositivo
+    de las claves que llegan), así que no hace falta decirle el tamaño del lote.
+    """
+
+    def __init__(self, n_layers: int, max_len: int):
+        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+            raise ValueError(f"max_len debe ser un entero mayor que 0; has pasado {max_len!r}.")
+        self.max_len = max_len
+        self.keys = [None] * n_layers
+        self.values = [None] * n_layers
+        self.seq_len = 0  # posiciones ya guardadas (las mismas en todas las capas)
+
+    def update(self, layer_idx: int, keys: torch.Tensor, values: torch.Tensor):
+        """Guarda las claves y valores nuevos (b, n_heads, n, head_dim) de la capa `layer_idx` tras los ya guardados
+        y devuelve todos los de esa capa: (b, n_heads, seq_len + n, head_dim)."""
+        inicio, n = self.seq_len, keys.shape[2]
+        if self.keys[layer_idx] is None:
+            b, h, _, d = keys.shape
+            self.keys[layer_idx] = keys.new_empty(b, h, self.max_len, d)
+            self.values[layer_idx] = values.new_empty(b, h, self.max_len, d)
+        self.keys[layer_idx][:, :, inicio : inicio + n] = keys
+        self.values[layer_idx][:, :, inicio : inicio + n] = values
+        return self.keys[layer_idx][:, :, : inicio + n], self.values[layer_idx][:, :, : inicio + n]
+
+    def reset(self) -> None:
+        """Vacía la caché (conserva la memoria reservada)."""
+        self.seq_len = 0
+
+
+class MultiHeadAttentionRapida(MultiHeadAttention):
+    """La misma atención causal multicabeza (mismos pesos y máscara) con el núcleo fusionado de PyTorch y caché KV.
+
+    Entrada: (b, num_tokens, d_in). Salida: (b, num_tokens, d_out). Con `cache`, las claves y valores de los
+    `num_tokens` tokens nuevos se añaden a los guardados y cada consulta atiende a todos los anteriores.
+    """
+
+    def forward(self, x, cache: KVCache | None = None, layer_idx: int = 0):
+        b, num_tokens, _ = x.shape
+
+        # (b, num_tokens, d_out) -> (b, num_heads, num_tokens, head_dim)
+        queries = self.W_query(x).view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+        keys = self.W_key(x).view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+        values = self.W_value(x).view(b, num_tokens, self.num_heads, self.head_dim).transpose(1, 2)
+
+        dropout_p = self.dropout.p if self.training else 0.0
+        inicio = 0 if cache is None else cache.seq_len
+        if cache is not None:
+            keys, values = cache.update(layer_idx, keys, values)  # (b, num_heads, inicio + num_tokens, head_dim)
+
+        if inicio == 0:
+            # Sin nada guardado antes: la máscara causal de siempre
+            context_vec = F.scaled_dot_product_attention(queries, keys, values, dropout_p=dropout_p, is_causal=True)
+        elif num_tokens == 1:
+            # Un solo token nuevo: puede ver todo lo guardado, no hace falta máscara
+            context_vec = F.scaled_dot_product_attention(queries, keys, values, dropout_p=dropout_p)
+        else:
+            # Varios tokens nuevos tras los guardados: filas inicio..inicio+num_tokens de la máscara causal
+            visible = ~self.mask[inicio : inicio + num_tokens, : inicio + num_tokens].bool()  # True = se puede ver
+            context_vec = F.scaled_dot_product_attention(queries, keys, values, attn_mask=visible, dropout_p=dropout_p)
+
+        # (b, num_heads, num_tokens, head_dim) -> (b, num_tokens, d_out)
+        context_vec = context_vec.transpose(1, 2).contiguous().view(b, num_tokens, self.d_out)
+        return self.out_proj(context_vec)
+
+
+class LayerNormRapida(LayerNorm):
+    """La misma normalización de capa (mismos `scale` y `shift`, eps=1e-5, varianza sesgada) con `F.layer_norm`."""
+
+    def forward(self, x):
+        return F.layer_norm(x, (x.shape[-1],), self.scale, self.shift, self.eps)
+
+
+class FeedForwardRapida(FeedForward):
+    """La misma red feed-forward con la GELU nativa de PyTorch (aproximación tanh, la de GPT-2)."""
+
+    def __init__(self, cfg: dict):
+        super().__init__(cfg)
+        self.layers[1] = nn.GELU(approximate="tanh")  # sin parámetros: el state_dict no cambia
+
+
+class TransformerBlockRapido(nn.Module):
+    """El bloque transformer de la sección 4 con las piezas rápidas. Entrada y salida: (b, num_tokens, emb_dim)."""
+
+    def __init__(self, cfg: dict):
+        super().__init__()
+        self.att = MultiHeadAttentionRapida(
+            d_in=cfg["emb_dim"],
+            d_out=cfg["emb_dim"],
+            context_length=cfg["context_length"],
+            num_heads=cfg["n_heads"],
+            dropout=cfg["drop_rate"],
+            qkv_bias=cfg["qkv_bias"],
+        )
+        self.ff = FeedForwardRapida(cfg)
+        self.norm1 = LayerNormRapida(cfg["emb_dim"])
+        self.norm2 = LayerNormRapida(cfg["emb_dim"])
+        self.drop_shortcut = nn.Dropout(cfg["drop_rate"])
+
+    def forward(self, x, cache: KVCache | None = None, layer_idx: int = 0):
+        x = x + self.drop_shortcut(self.att(self.norm1(x), cache, layer_idx))  # atajo alrededor de la atención
+        x = x + self.drop_shortcut(self.ff(self.norm2(x)))  # atajo alrededor de la feed-forward
+        return x
+
+
+class GPTModelRapido(nn.Module):
+    """`GPTModel` con piezas fusionadas, caché KV opcional y autocast opcional; mismo `state_dict` que `GPTModel`.
+
+    - `cfg`: el mismo diccionario que `GPTModel` (p. ej. `GPT_CONFIG_124M`).
+    - `precision`: "fp32" (por defecto), "bf16" (autocast a bfloat16; los pesos y los gradientes siguen en fp32) o
+      "auto" (bf16 en CPU con instrucciones bf16 y en GPU CUDA que lo admitan; fp32 en el resto).
+
+    Entrada: ids (b, num_tokens). Salida: logits (b, num_tokens, vocab_size), siempre en float32.
+    Con `cache` (una `KVCache`), los tokens de entrada continúan a los ya guardados: sus posiciones empiezan en
+    `cache.seq_len`.
+    """
+
+    def __init__(self, cfg: dict, precision: str = "fp32"):
+        super().__init__()
+        if precision not in PRECISIONES:
+            raise ValueError(
+                f"precision debe ser 'fp32', 'bf16' o 'auto'; has pasado {precision!r}. "
+                "Usa 'auto' para que el modelo elija bf16 solo donde el hardware lo acelera."
+            )
+        self.cfg = dict(cfg)
+        self.precision = precision
+
+        self.tok_emb = nn.Embedding(cfg["vocab_size"], cfg["emb_dim"])
+        self.pos_emb = nn.Embedding(cfg["context_length"], cfg["emb_dim"])
+        self.drop_emb = nn.Dropout(cfg["drop_rate"])
+        self.trf_blocks = nn.Sequential(*[TransformerBlockRapido(cfg) for _ in range(cfg["n_layers"])])
+        self.final_norm = LayerNormRapida(cfg["emb_dim"])
+        self.out_head = nn.Linear(cfg["emb_dim"], cfg["vocab_size"], bias=False)
+
+    @classmethod
+    def desde(cls, model: GPTModel, precision: str = "fp32") -> GPTModelRapido:
+        """Crea un `GPTModelRapido` con la configuración y los pesos de un `GPTModel` (en su dispositivo y modo)."""
+        att = model.trf_blocks[0].att
+        cfg = {
+            "vocab_size": model.tok_emb.num_embeddings,
+            "context_length": model.pos_emb.num_embeddings,
+            "emb_dim": model.tok_emb.embedding_dim,
+            "n_heads": att.num_heads,
+            "n_layers": len(model.trf_blocks),
+            "drop_rate": model.drop_emb.p,
+            "qkv_bias": att.W_query.bias is not None,
+        }
+        peso = model.out_head.weight
+        rapido = cls(cfg, precision=precision).to(device=peso.device, dtype=peso.dtype)
+        rapido.load_state_dict(model.state_dict())
+        return rapido.train(model.training)
+
+    def dtype_autocast(self, device: torch.device) -> torch.dtype | None:
+        """El dtype del autocast en `device` según `precision`, o None si se calcula en fp32."""
+        if self.precision == "fp32":
+            return None
+        if self.precision == "bf16":
+            return torch.bfloat16
+        return torch.bfloat16 if bf16_acelerado(device) else None  # "auto"
+
+    def forward(self, in_idx, cache: KVCache | None = None):
+        if not torch.compiler.is_compiling():  # la comprobación lee valores del tensor: cortaría el grafo compilado
+            _comprobar_entrada(in_idx, self.tok_emb.num_embeddings, self.pos_emb.num_embeddings)
+        num_tokens = in_idx.shape[1]
+        inicio = 0 if cache is None else cache.seq_len
+        if cache is not None and inicio + num_tokens > min(cache.max_len, self.pos_emb.num_embeddings):
+            raise ValueError(
+                f"La caché KV ya guarda {inicio} posiciones y le llegan {num_tokens} más: pasaría de "
+                f"{min(cache.max_len, self.pos_emb.num_embeddings)} (el mínimo de max_len={cache.max_len} y "
+                f"context_length={self.pos_emb.num_embeddings}). Vacía la caché con cache.reset() y vuelve a "
+                "pasar los últimos tokens."
+            )
+
+        dtype = self.dtype_autocast(in_idx.device)
+        autocast = (
+            torch.autocast(device_type=in_idx.device.type, dtype=dtype) if dtype else contextlib.nullcontext()
+        )
+        with autocast:
+            tok_embeds = self.tok_emb(in_idx)  # (b, num_tokens, emb_dim)
+            pos_embeds = self.pos_emb(torch.arange(inicio, inicio + num_tokens, device=in_idx.device))
+            x = self.drop_emb(tok_embeds + pos_embeds)
+            for layer_idx, block in enumerate(self.trf_blocks):
+                x = block(x, cache, layer_idx)
+            x = self.final_norm(x)
+            logits = self.out_head(x)  # (b, num_tokens, vocab_size)
+
+        if cache is not None:
+            cache.seq_len = inicio + num_tokens
+        return logits.float()
+
+
+def bf16_acelerado(device: torch.device | str) -> bool:
+    """True si `device` tiene cálculo bfloat16 rápido: CPU con instrucciones bf16 (AVX-512 BF16, AMX) o GPU CUDA
+    que lo admita. En el resto (MPS, CPU sin bf16...) el autocast a bf16 no compensa."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
+def adamw_rapido(params, lr: float = 0.0004, weight_decay: float = 0.1, **kwargs) -> torch.optim.AdamW:
+    """`torch.optim.AdamW` en su variante más rápida: `fused=True` (un núcleo para todos los parámetros) si el
+    dispositivo lo admite y, si no, `foreach=True`. Crea el optimizador después de mover el modelo al dispositivo.
+
+    Da los mismos pasos que `torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)` salvo redondeo.
+    """
+    for nombre, valor in (("lr", lr), ("weight_decay", weight_decay)):
+        if isinstance(valor, bool) or not isinstance(valor, (int, float)) or not valor >= 0 or (nombre == "lr" and valor == 0):
+            raise ValueError(
+                f"{nombre} debe ser un número {'mayor que 0' if nombre == 'lr' else 'mayor o igual que 0'}; "
+                f"has pasado {valor!r}. El libro usa lr=0.0004 y weight_decay=0.1."
+            )
+    params = list(params)
+    try:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True, **kwargs)
+    except (RuntimeError, ValueError):
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, foreach=True, **kwargs)
+
+
+def _comprobar_generacion(model, idx, max_new_tokens, context_size, temperature, top_k, use_cache) -> int:
+    """Valida los argumentos de `generate_cached` con errores en español; devuelve el tamaño de la ventana."""
+    if use_cache and not isinstance(model, GPTModelRapido):
+        raise TypeError(
+            f"La caché KV necesita un GPTModelRapido y has pasado un {type(model).__name__}. Conviértelo con "
+            "GPTModelRapido.desde(model) (mismos pesos) o usa use_cache=False."
+        )
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens debe ser un entero mayor o igual que 0; has pasado {max_new_tokens!r}.")
+    context_length = model.pos_emb.num_embeddings
+    if context_size is None:
+        context_size = context_length
+    if isinstance(context_size, bool) or not isinstance(context_size, int) or not 1 <= context_size <= context_length:
+        raise ValueError(
+            f"context_size debe ser un entero entre 1 y context_length={context_length}; has pasado {context_size!r}."
+        )
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature >= 0:
+        raise ValueError(
+            f"temperature debe ser un número mayor o igual que 0 (0 = decodificación voraz); has pasado {temperature!r}."
+        )
+    vocab_size = model.tok_emb.num_embeddings
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= vocab_size):
+        raise ValueError(f"top_k debe ser None o un entero entre 1 y vocab_size={vocab_size}; has pasado {top_k!r}.")
+    if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.shape[1] == 0:
+        raise ValueError("idx debe ser un tensor de ids de forma (lote, num_tokens) con al menos un token.")
+    return context_size
+
+
+def _elegir_siguiente(logits, temperature: float, top_k: int | None):
+    """Elige el siguiente token a partir de los logits del último paso (b, vocab_size) -> (b, 1).
+
+    Las mismas reglas que `generate` del libro: top-k deja a -inf los logits fuera de los k mayores; con
+    temperature > 0 se muestrea de softmax(logits / temperature); con temperature = 0, voraz (argmax).
+    """
+    if top_k is not None:
+        top_logits, _ = torch.topk(logits, top_k)
+        min_val = top_logits[:, -1:]  # (b, 1): el k-ésimo mayor de cada fila
+        logits = torch.where(logits < min_val, torch.tensor(float("-inf"), device=logits.device), logits)
+    if temperature > 0.0:
+        probs = torch.softmax(logits / temperature, dim=-1)
+        return torch.multinomial(probs, num_samples=1)
+    return torch.argmax(logits, dim=-1, keepdim=True)
+
+
+def generate_cached(
+    model,
+    idx,
+    max_new_tokens: int,
+    context_size: int | None = None,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    eos_id: int | None = None,
+    use_cache: bool = True,
+    recortar: bool = False,
+):
+    """Genera `max_new_tokens` tokens tras `idx` (b, n) y devuelve (b, n + tokens generados), con caché KV.
+
+    Mismos argumentos y reglas de muestreo que `generate` de la sección 5: temperature 0 = voraz; top-k deja a -inf
+    los logits fuera de los k mayores; con un solo texto, la generación se detiene en cuanto sale `eos_id`, que no
+    se añade, y en un lote cada secuencia terminada solo añade `eos_id` como relleno hasta que terminan todas. Con
+    `use_cache=True`, el texto inicial se procesa entero una vez y después cada paso pasa solo el token nuevo: las
+    claves y los valores anteriores se leen de la caché.
+
+    `context_size` (por defecto, el context_length del modelo) es la ventana. Con la caché, el texto inicial más los
+    tokens nuevos no pueden pasar de ella: se lanza un ValueError antes de empezar. Con `recortar=True`, al llenarse
+    la caché se vacía y se recalcula con los últimos `context_size` tokens en cada paso (ventana deslizante, como
+    `generate_text_simple`): los tokens son los mismos que sin caché, pero esos pasos ya no se aceleran, porque al
+    desplazar la ventana cambia la posición de cada token y sus claves guardadas dejan de valer.
+    `use_cache=False` recalcula la ventana entera en cada paso (sirve para comparar; vale con cualquier GPTModel).
+    """
+    window = _comprobar_generacion(model, idx, max_new_tokens, context_size, temperature, top_k, use_cache)
+    total = idx.shape[1] + max_new_tokens
+    if use_cache and not recortar and total > window:
+        raise ValueError(
+            f"Con la caché KV, el texto inicial ({idx.shape[1]} tokens) más los tokens nuevos ({max_new_tokens}) "
+            f"suman {total} y pasan de la ventana context_size={window}: a partir de ahí no hay embedding de "
+            "posición para el token siguiente. Genera menos tokens, acorta el texto inicial (idx[:, -n:]) o usa "
+            "recortar=True (ventana deslizante, como generate_text_simple)."
+        )
+    if max_new_tokens == 0:
+        return idx
+
+    cache = KVCache(len(model.trf_blocks), max_len=min(window, total)) if use_cache else None
+    with torch.no_grad():
+        # Primer paso: todo el texto inicial (llena la caché con sus claves y valores)
+        logits = model(idx[:, -window:], cache=cache) if use_cache else model(idx[:, -window:])
+        finished = torch.zeros(idx.shape[0], 1, dtype=torch.bool, device=idx.device)  # (b, 1)
+        for paso in range(max_new_tokens):
+            idx_next = _elegir_siguiente(logits[:, -1, :], temperature, top_k)  # (b, 1)
+            if eos_id is not None:
+                finished = finished | (idx_next == eos_id)
+                if finished.all():  # todas las secuencias han llegado al token de fin
+                    break
+                idx_next = idx_next.masked_fill(finished, eos_id)  # las terminadas solo añaden relleno
+            idx = torch.cat((idx, idx_next), dim=1)  # (b, num_tokens + 1)
+            if paso == max_new_tokens - 1:
+                break  # ya no hace falta calcular los logits del token siguiente
+            if not use_cache:
+                logits = model(idx[:, -window:])  # recalcula la ventana entera
+            elif cache.seq_len < cache.max_len:
+                logits = model(idx_next, cache=cache)  # solo el token nuevo: (b, 1, vocab_size)
+            else:
+                cache.reset()  # ventana deslizante (recortar=True): las posiciones cambian, se recalcula
+                logits = model(idx[:, -window:], cache=cache)
+    return idx

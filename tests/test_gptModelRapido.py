@@ -1,0 +1,391 @@
+"""Pruebas de seccion05/gptModelRapido.py: caché KV, camino rápido de entrenamiento y compatibilidad con GPTModel."""
+
+import math
+
+import pytest
+import torch
+
+from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
+from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
+from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
+from seccion05.gptModelRapido import (
+    GPTModelRapido,
+    KVCache,
+    adamw_rapido,
+    bf16_acelerado,
+    generate_cached,
+)
+from tests.cuadernos import assert_misma_definicion
+
+CFG = {
+    "vocab_size": 50257,
+    "context_length": 16,
+    "emb_dim": 32,
+    "n_heads": 2,
+    "n_layers": 2,
+    "drop_rate": 0.1,
+    "qkv_bias": False,
+}
+
+# Tolerancia de los logits del camino rápido en fp32 frente a los del didáctico: las dos calculan lo mismo
+# con otro orden de operaciones (núcleos fusionados), así que solo difieren en el redondeo de fp32.
+TOLERANCIA_LOGITS = {"rtol": 1e-5, "atol": 1e-5}
+
+
+@pytest.fixture
+def modelos():
+    """Un GPTModel diminuto en modo evaluación y un GPTModelRapido con sus mismos pesos."""
+    torch.manual_seed(123)
+    gpt = GPTModel(CFG).eval()
+    return gpt, GPTModelRapido.desde(gpt)
+
+
+# --- Compatibilidad con GPTModel -------------------------------------------------------------------------------
+
+
+def test_state_dict_mismas_claves_y_formas():
+    torch.manual_seed(123)
+    gpt, rapido = GPTModel(CFG), GPTModelRapido(CFG)
+    sd_gpt, sd_rapido = gpt.state_dict(), rapido.state_dict()
+    assert list(sd_gpt) == list(sd_rapido)
+    assert all(sd_gpt[k].shape == sd_rapido[k].shape for k in sd_gpt)
+
+
+def test_state_dict_ida_y_vuelta():
+    torch.manual_seed(123)
+    gpt = GPTModel(CFG)
+    rapido = GPTModelRapido(CFG)
+    rapido.load_state_dict(gpt.state_dict())  # estricto: mismas claves
+    otro = GPTModel(CFG)
+    otro.load_state_dict(rapido.state_dict())
+    for k, v in gpt.state_dict().items():
+        assert torch.equal(v, otro.state_dict()[k]), k
+
+
+def test_desde_copia_config_pesos_y_modo(modelos):
+    gpt, rapido = modelos
+    assert rapido.cfg == CFG
+    assert not rapido.training
+    assert GPTModelRapido.desde(gpt.train()).training
+    assert all(torch.equal(a, b) for a, b in zip(gpt.state_dict().values(), rapido.state_dict().values(), strict=True))
+
+
+def test_desde_conserva_el_dtype():
+    torch.manual_seed(123)
+    gpt = GPTModel(CFG).to(torch.bfloat16)
+    rapido = GPTModelRapido.desde(gpt)
+    assert rapido.out_head.weight.dtype == torch.bfloat16
+    assert torch.equal(rapido.out_head.weight, gpt.out_head.weight)
+
+
+def test_desde_con_qkv_bias():
+    cfg = {**CFG, "qkv_bias": True, "drop_rate": 0.0}
+    torch.manual_seed(123)
+    gpt = GPTModel(cfg).eval()
+    rapido = GPTModelRapido.desde(gpt)
+    assert rapido.cfg == cfg
+    x = torch.randint(0, cfg["vocab_size"], (2, 16))
+    torch.testing.assert_close(rapido(x), gpt(x), **TOLERANCIA_LOGITS)
+
+
+# --- Mismos resultados que el camino didáctico ------------------------------------------------------------------
+
+
+def test_logits_iguales_en_fp32(modelos):
+    gpt, rapido = modelos
+    torch.manual_seed(0)
+    x = torch.randint(0, CFG["vocab_size"], (3, 16))
+    with torch.no_grad():
+        torch.testing.assert_close(rapido(x), gpt(x), **TOLERANCIA_LOGITS)
+
+
+def test_gradientes_iguales_en_fp32(modelos):
+    gpt, rapido = modelos
+    torch.manual_seed(0)
+    x = torch.randint(0, CFG["vocab_size"], (2, 16))
+    y = torch.randint(0, CFG["vocab_size"], (2, 16))
+    for m in (gpt, rapido):
+        torch.nn.functional.cross_entropy(m(x).flatten(0, 1), y.flatten()).backward()
+    for (nombre, p), q in zip(gpt.named_parameters(), rapido.parameters(), strict=True):
+        torch.testing.assert_close(q.grad, p.grad, rtol=1e-4, atol=1e-6, msg=nombre)
+
+
+def test_logits_en_bf16_cercanos():
+    """Con autocast bf16 los logits se parecen a los de fp32 (bf16 tiene unas 3 cifras significativas)."""
+    torch.manual_seed(123)
+    gpt = GPTModel(CFG).eval()
+    rapido = GPTModelRapido.desde(gpt, precision="bf16")
+    x = torch.randint(0, CFG["vocab_size"], (2, 16))
+    with torch.no_grad():
+        logits = rapido(x)
+        esperado = gpt(x)
+    assert logits.dtype == torch.float32
+    assert not torch.allclose(logits, esperado, **TOLERANCIA_LOGITS)  # el autocast ha actuado de verdad
+    assert (logits - esperado).abs().max() < 0.05 * esperado.abs().max()
+
+
+def _entrenar(model, optimizer, pasos: int) -> float:
+    """Entrena `pasos` pasos sobre el mismo lote fijo y devuelve la pérdida del último paso."""
+    torch.manual_seed(1)
+    x = torch.randint(0, CFG["vocab_size"], (4, 16))
+    y = torch.roll(x, -1, dims=1)
+    model.train()
+    for _ in range(pasos):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x).flatten(0, 1), y.flatten())
+        loss.backward()
+        optimizer.step()
+    return loss.item()
+
+
+def test_perdida_bf16_y_adamw_fusionado_dentro_del_2_por_ciento():
+    cfg = {**CFG, "drop_rate": 0.0}  # sin dropout, para comparar la misma cuenta
+    torch.manual_seed(123)
+    gpt = GPTModel(cfg)
+    rapido = GPTModelRapido.desde(gpt, precision="bf16")
+    perdida_fp32 = _entrenar(gpt, torch.optim.AdamW(gpt.parameters(), lr=0.004, weight_decay=0.1), pasos=10)
+    perdida_bf16 = _entrenar(rapido, adamw_rapido(rapido.parameters(), lr=0.004, weight_decay=0.1), pasos=10)
+    assert perdida_fp32 < 9.0  # ha aprendido algo (al principio, ~11.06)
+    assert math.isclose(perdida_bf16, perdida_fp32, rel_tol=0.02)
+
+
+def test_adamw_rapido_fusionado_en_cpu_y_mismos_pasos():
+    torch.manual_seed(123)
+    a = GPTModel({**CFG, "drop_rate": 0.0})
+    b = GPTModel({**CFG, "drop_rate": 0.0})
+    b.load_state_dict(a.state_dict())
+    opt = adamw_rapido(b.parameters(), lr=0.001, weight_decay=0.1)
+    assert opt.defaults["fused"] is True  # torch >= 2.4 lo tiene en CPU
+    _entrenar(a, torch.optim.AdamW(a.parameters(), lr=0.001, weight_decay=0.1), pasos=3)
+    _entrenar(b, opt, pasos=3)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-5)
+
+
+def test_dtype_autocast_segun_precision():
+    assert GPTModelRapido(CFG).dtype_autocast(torch.device("cpu")) is None
+    assert GPTModelRapido(CFG, precision="bf16").dtype_autocast(torch.device("cpu")) is torch.bfloat16
+    auto = GPTModelRapido(CFG, precision="auto")
+    assert auto.dtype_autocast(torch.device("cpu")) is (torch.bfloat16 if bf16_acelerado("cpu") else None)
+    assert auto.dtype_autocast(torch.device("meta")) is None  # dispositivos sin bf16 rápido: fp32
+    assert bf16_acelerado("meta") is False
+
+
+# --- Caché KV -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_inicial", [1, 3, 7])
+@pytest.mark.parametrize("n_nuevos", [1, 5, None])  # None: hasta llenar context_length
+def test_cache_igual_que_sin_cache(modelos, n_inicial, n_nuevos):
+    gpt, rapido = modelos
+    n_nuevos = n_nuevos or CFG["context_length"] - n_inicial
+    torch.manual_seed(n_inicial)
+    idx = torch.randint(0, CFG["vocab_size"], (2, n_inicial))
+    esperado = generate_text_simple(gpt, idx, n_nuevos, CFG["context_length"])
+    assert torch.equal(generate_cached(rapido, idx, n_nuevos), esperado)
+    assert torch.equal(generate_cached(rapido, idx, n_nuevos, use_cache=False), esperado)
+
+
+def test_cache_llega_justo_a_context_length(modelos):
+    gpt, rapido = modelos
+    idx = torch.tensor([[6109, 3626, 6100, 345]])
+    out = generate_cached(rapido, idx, CFG["context_length"] - 4)
+    assert out.shape == (1, CFG["context_length"])
+    assert torch.equal(out, generate_text_simple(gpt, idx, CFG["context_length"] - 4, CFG["context_length"]))
+
+
+def test_cache_con_context_size_menor(modelos):
+    gpt, rapido = modelos
+    idx = torch.tensor([[6109, 3626, 6100, 345]])
+    esperado = generate_text_simple(gpt, idx, 6, context_size=10)
+    assert torch.equal(generate_cached(rapido, idx, 6, context_size=10), esperado)
+
+
+def test_recortar_desliza_la_ventana_como_sin_cache(modelos):
+    gpt, rapido = modelos
+    torch.manual_seed(5)
+    idx = torch.randint(0, CFG["vocab_size"], (1, 20))  # más largo que context_length: se recorta también
+    esperado = generate_text_simple(gpt, idx, 12, CFG["context_length"])
+    assert torch.equal(generate_cached(rapido, idx, 12, recortar=True), esperado)
+
+
+def test_pasar_de_context_length_sin_recortar_da_error(modelos):
+    _, rapido = modelos
+    idx = torch.zeros(1, 10, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"suman 17 y pasan de la ventana context_size=16.*recortar=True"):
+        generate_cached(rapido, idx, 7)
+
+
+def test_prellenado_por_trozos_da_los_mismos_logits(modelos):
+    """Pasar el texto en trozos (varios tokens tras los guardados: máscara parcial) = pasarlo entero."""
+    _, rapido = modelos
+    torch.manual_seed(0)
+    x = torch.randint(0, CFG["vocab_size"], (2, 16))
+    with torch.no_grad():
+        completo = rapido(x)
+        cache = KVCache(CFG["n_layers"], max_len=16)
+        trozos = [rapido(x[:, :5], cache=cache), rapido(x[:, 5:6], cache=cache), rapido(x[:, 6:], cache=cache)]
+    assert cache.seq_len == 16
+    torch.testing.assert_close(torch.cat(trozos, dim=1), completo, **TOLERANCIA_LOGITS)
+
+
+def test_forma_de_la_cache(modelos):
+    _, rapido = modelos
+    cache = KVCache(CFG["n_layers"], max_len=12)
+    with torch.no_grad():
+        rapido(torch.zeros(3, 4, dtype=torch.long), cache=cache)
+    assert cache.seq_len == 4
+    assert cache.keys[0].shape == (3, CFG["n_heads"], 12, CFG["emb_dim"] // CFG["n_heads"])
+    cache.reset()
+    assert cache.seq_len == 0
+
+
+def test_muestreo_igual_con_y_sin_cache(modelos):
+    _, rapido = modelos
+    idx = torch.tensor([[6109, 3626, 6100, 345]])
+    salidas = []
+    for use_cache in (True, False):
+        torch.manual_seed(123)
+        salidas.append(generate_cached(rapido, idx, 10, temperature=1.4, top_k=25, use_cache=use_cache))
+    assert torch.equal(*salidas)
+    torch.manual_seed(123)
+    assert not torch.equal(generate_cached(rapido, idx, 10, temperature=1.4), generate_cached(rapido, idx, 10))
+
+
+def test_top_k_1_es_voraz(modelos):
+    _, rapido = modelos
+    idx = torch.tensor([[6109, 3626, 6100, 345]])
+    torch.manual_seed(123)
+    assert torch.equal(generate_cached(rapido, idx, 8, temperature=2.0, top_k=1), generate_cached(rapido, idx, 8))
+
+
+def test_top_k_solo_elige_entre_los_k_mayores(modelos):
+    """Con top_k=3, el primer token generado está entre los 3 logits mayores del último paso."""
+    _, rapido = modelos
+    idx = torch.tensor([[6109, 3626, 6100, 345], [40, 1107, 588, 11311]])
+    with torch.no_grad():
+        top3 = rapido(idx)[:, -1, :].topk(3).indices
+    for semilla in range(5):
+        torch.manual_seed(semilla)
+        nuevo = generate_cached(rapido, idx, 1, temperature=5.0, top_k=3)[:, -1:]
+        assert (nuevo == top3).any(dim=1).all()
+
+
+def test_eos_detiene_sin_anadirlo(modelos):
+    _, rapido = modelos
+    idx = torch.tensor([[6109, 3626, 6100, 345]])
+    voraz = generate_cached(rapido, idx, 8)
+    tercero = int(voraz[0, 6])
+    assert tercero not in voraz[0, 4:6].tolist()  # la prueba necesita que no haya salido antes
+    assert torch.equal(generate_cached(rapido, idx, 8, eos_id=tercero), voraz[:, :6])
+    assert torch.equal(generate_cached(rapido, idx, 8, eos_id=int(voraz[0, 4])), idx)
+
+
+def test_eos_en_un_lote_rellena_las_terminadas(modelos):
+    _, rapido = modelos
+    idx = torch.tensor([[6109, 3626, 6100, 345], [40, 1107, 588, 11311]])
+    voraz = generate_cached(rapido, idx, 8)
+    eos = int(voraz[0, 6])  # el tercer token nuevo de la primera fila
+    assert eos not in voraz[0, 4:6].tolist() and eos not in voraz[1, 4:].tolist()
+    out = generate_cached(rapido, idx, 8, eos_id=eos)
+    assert torch.equal(out[0], torch.cat([voraz[0, :6], torch.full((6,), eos)]))  # relleno con eos
+    assert torch.equal(out[1], voraz[1])  # la otra fila sigue igual
+    assert torch.equal(generate_cached(rapido, idx, 8, eos_id=eos, use_cache=False), out)
+
+
+def test_cero_tokens_devuelve_la_entrada(modelos):
+    _, rapido = modelos
+    idx = torch.tensor([[1, 2, 3]])
+    assert generate_cached(rapido, idx, 0) is idx
+
+
+def test_golden_124m_con_cache():
+    """El texto de referencia del curso (10 tokens voraces con la semilla 123) también sale con la caché."""
+    from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
+
+    torch.manual_seed(123)
+    rapido = GPTModelRapido({**GPT_CONFIG_124M, "context_length": 256}).eval()
+    tokenizer = get_tokenizer()
+    idx = torch.tensor([tokenizer.encode("Every effort moves you")])
+    out = generate_cached(rapido, idx, 10)
+    assert tokenizer.decode(out[0].tolist()) == "Every effort moves you rentingetic wasnم refres RexMeCHicular stren"
+
+
+# --- Errores en español -------------------------------------------------------------------------------------------
+
+
+def test_precision_no_valida():
+    with pytest.raises(ValueError, match="precision debe ser 'fp32', 'bf16' o 'auto'; has pasado 'fp16'"):
+        GPTModelRapido(CFG, precision="fp16")
+
+
+@pytest.mark.parametrize(
+    ("argumentos", "mensaje"),
+    [
+        ({"max_new_tokens": -1}, "max_new_tokens debe ser un entero mayor o igual que 0"),
+        ({"max_new_tokens": 2.0}, "max_new_tokens debe ser un entero"),
+        ({"context_size": 0}, r"context_size debe ser un entero entre 1 y context_length=16"),
+        ({"context_size": 17}, r"context_size debe ser un entero entre 1 y context_length=16"),
+        ({"temperature": -0.5}, "temperature debe ser un número mayor o igual que 0"),
+        ({"temperature": float("nan")}, "temperature debe ser un número mayor o igual que 0"),
+        ({"top_k": 0}, "top_k debe ser None o un entero entre 1 y vocab_size=50257"),
+        ({"top_k": 50258}, "top_k debe ser None o un entero entre 1 y vocab_size=50257"),
+        ({"idx": torch.zeros(1, 0, dtype=torch.long)}, "idx debe ser un tensor de ids de forma"),
+        ({"idx": torch.zeros(3, dtype=torch.long)}, "idx debe ser un tensor de ids de forma"),
+    ],
+)
+def test_errores_de_generate_cached(modelos, argumentos, mensaje):
+    _, rapido = modelos
+    llamada = {"idx": torch.tensor([[1, 2, 3]]), "max_new_tokens": 3, **argumentos}
+    with pytest.raises(ValueError, match=mensaje):
+        generate_cached(rapido, **llamada)
+
+
+def test_cache_con_gptmodel_didactico_da_error(modelos):
+    gpt, _ = modelos
+    with pytest.raises(TypeError, match=r"La caché KV necesita un GPTModelRapido.*GPTModelRapido.desde\(model\)"):
+        generate_cached(gpt, torch.tensor([[1, 2, 3]]), 3)
+    # sin caché sirve cualquier GPTModel
+    assert generate_cached(gpt, torch.tensor([[1, 2, 3]]), 3, use_cache=False).shape == (1, 6)
+
+
+def test_cache_llena_da_error_en_forward(modelos):
+    _, rapido = modelos
+    cache = KVCache(CFG["n_layers"], max_len=6)
+    with torch.no_grad():
+        rapido(torch.zeros(1, 5, dtype=torch.long), cache=cache)
+        with pytest.raises(ValueError, match=r"La caché KV ya guarda 5 posiciones y le llegan 2 más.*cache.reset\(\)"):
+            rapido(torch.zeros(1, 2, dtype=torch.long), cache=cache)
+
+
+def test_max_len_no_valido():
+    with pytest.raises(ValueError, match="max_len debe ser un entero mayor que 0; has pasado 0"):
+        KVCache(2, max_len=0)
+
+
+@pytest.mark.parametrize(
+    ("argumentos", "mensaje"),
+    [
+        ({"lr": 0}, "lr debe ser un número mayor que 0; has pasado 0"),
+        ({"lr": -1e-3}, "lr debe ser un número mayor que 0"),
+        ({"weight_decay": -0.1}, "weight_decay debe ser un número mayor o igual que 0"),
+        ({"lr": "0.001"}, "lr debe ser un número mayor que 0"),
+        ({"lr": float("nan")}, "lr debe ser un número mayor que 0"),
+    ],
+)
+def test_errores_de_adamw_rapido(argumentos, mensaje):
+    with pytest.raises(ValueError, match=mensaje):
+        adamw_rapido(torch.nn.Linear(2, 2).parameters(), **argumentos)
+
+
+def test_entrada_fuera_del_vocabulario_igual_que_gptmodel(modelos):
+    _, rapido = modelos
+    with pytest.raises(ValueError, match="Hay un id de token fuera del vocabulario: 50257"):
+        rapido(torch.tensor([[50257]]))
+
+
+# --- El cuaderno enseña la misma KVCache que usa el módulo ---------------------------------------------------------
+
+
+def test_kvcache_del_cuaderno_igual_que_la_del_modulo():
+    assert_misma_definicion("seccion05/6_rendimiento.ipynb", KVCache)
