@@ -1,0 +1,161 @@
+"""Pruebas de seccion05/generate.py: temperatura, top-k, token de fin y errores."""
+
+import pytest
+import torch
+
+from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
+from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
+from seccion05.generate import generate
+from tests.cuadernos import assert_misma_definicion
+
+CFG_MINI = {
+    "vocab_size": 97,
+    "context_length": 16,
+    "emb_dim": 32,
+    "n_heads": 2,
+    "n_layers": 2,
+    "drop_rate": 0.0,
+    "qkv_bias": False,
+}
+
+
+@pytest.fixture(scope="module")
+def modelo():
+    torch.manual_seed(123)
+    return GPTModel(CFG_MINI).eval()
+
+
+@pytest.fixture
+def inicio():
+    return torch.tensor([[5, 17, 42, 3], [60, 1, 88, 9]])  # (2, 4)
+
+
+def _muestreo_de_referencia(model, idx, max_new_tokens, context_size, temperature, top_k):
+    """Implementación independiente, paso a paso, con un bucle por fila y sin torch.topk."""
+    for _ in range(max_new_tokens):
+        with torch.no_grad():
+            logits = model(idx[:, -context_size:])[:, -1, :]
+        filas = []
+        for fila in logits:
+            umbral = fila.sort(descending=True).values[top_k - 1]
+            filtrada = torch.where(fila >= umbral, fila, torch.full_like(fila, float("-inf")))
+            filas.append(filtrada)
+        probs = torch.softmax(torch.stack(filas) / temperature, dim=-1)
+        siguiente = torch.multinomial(probs, num_samples=1)
+        idx = torch.cat((idx, siguiente), dim=1)
+    return idx
+
+
+def test_temperatura_cero_es_generate_text_simple(modelo, inicio):
+    voraz = generate_text_simple(modelo, inicio, max_new_tokens=20, context_size=16)
+    assert torch.equal(generate(modelo, inicio, max_new_tokens=20, context_size=16), voraz)
+    assert torch.equal(generate(modelo, inicio, max_new_tokens=20, context_size=16, temperature=0.0, top_k=5), voraz)
+
+
+@pytest.mark.parametrize("temperature", [0.1, 1.0, 1.4, 5.0])
+def test_top_k_1_es_voraz_con_cualquier_temperatura(modelo, inicio, temperature):
+    voraz = generate_text_simple(modelo, inicio, max_new_tokens=12, context_size=16)
+    torch.manual_seed(0)
+    obtenido = generate(modelo, inicio, max_new_tokens=12, context_size=16, temperature=temperature, top_k=1)
+    assert torch.equal(obtenido, voraz)
+
+
+def test_muestreo_reproducible_con_semilla(modelo, inicio):
+    torch.manual_seed(123)
+    a = generate(modelo, inicio, max_new_tokens=15, context_size=16, temperature=1.4, top_k=25)
+    torch.manual_seed(123)
+    b = generate(modelo, inicio, max_new_tokens=15, context_size=16, temperature=1.4, top_k=25)
+    torch.manual_seed(124)
+    c = generate(modelo, inicio, max_new_tokens=15, context_size=16, temperature=1.4, top_k=25)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)  # de verdad se muestrea
+    assert a.shape == (2, 4 + 15)
+
+
+def test_muestreo_coincide_con_implementacion_independiente(modelo, inicio):
+    torch.manual_seed(7)
+    esperado = _muestreo_de_referencia(modelo, inicio, 15, 16, temperature=1.4, top_k=25)
+    torch.manual_seed(7)
+    obtenido = generate(modelo, inicio, max_new_tokens=15, context_size=16, temperature=1.4, top_k=25)
+    assert torch.equal(obtenido, esperado)
+
+
+def test_top_k_solo_elige_entre_los_k_mas_probables(modelo):
+    idx = torch.tensor([[5, 17, 42, 3]]).repeat(400, 1)  # 400 veces el mismo contexto
+    with torch.no_grad():
+        logits = modelo(idx[:1])[0, -1]
+    permitidos = set(torch.topk(logits, 3).indices.tolist())
+    torch.manual_seed(0)
+    siguiente = generate(modelo, idx, max_new_tokens=1, context_size=16, temperature=10.0, top_k=3)[:, -1]
+    assert set(siguiente.tolist()) == permitidos  # con 400 muestras y T alta salen los tres, y solo ellos
+
+
+def test_temperatura_alta_reparte_y_baja_concentra(modelo):
+    idx = torch.tensor([[5, 17, 42, 3]]).repeat(300, 1)
+    torch.manual_seed(0)
+    fria = generate(modelo, idx, max_new_tokens=1, context_size=16, temperature=0.01)[:, -1]
+    torch.manual_seed(0)
+    caliente = generate(modelo, idx, max_new_tokens=1, context_size=16, temperature=100.0)[:, -1]
+    voraz = generate_text_simple(modelo, idx[:1], max_new_tokens=1, context_size=16)[0, -1]
+    assert torch.all(fria == voraz)
+    assert len(set(caliente.tolist())) > 50  # casi uniforme sobre 97 tokens
+
+
+def test_eos_detiene_la_generacion(modelo):
+    inicio = torch.tensor([[5, 17, 42, 3]])
+    voraz = generate_text_simple(modelo, inicio, max_new_tokens=10, context_size=16)
+    eos = int(voraz[0, 4 + 3])  # el cuarto token nuevo hace de token de fin
+    primero = next(i for i in range(10) if int(voraz[0, 4 + i]) == eos)  # por si ya salía antes
+    obtenido = generate(modelo, inicio, max_new_tokens=10, context_size=16, eos_id=eos)
+    assert torch.equal(obtenido, voraz[:, : 4 + primero])  # se detiene sin añadir el token de fin
+    assert obtenido.shape[1] < voraz.shape[1]
+    # Un eos_id que nunca sale no cambia nada
+    nunca = next(t for t in range(CFG_MINI["vocab_size"]) if t not in voraz[0, 4:].tolist())
+    assert torch.equal(generate(modelo, inicio, max_new_tokens=10, context_size=16, eos_id=nunca), voraz)
+
+
+def test_eos_en_un_lote_rellena_las_secuencias_terminadas(modelo, inicio):
+    voraz = generate_text_simple(modelo, inicio, max_new_tokens=10, context_size=16)
+    fila0 = voraz[0, 4:].tolist()
+    eos = fila0[2]
+    if eos in voraz[1, 4:].tolist():
+        pytest.fail("Elige otro inicio: el token de fin de la fila 0 también sale en la fila 1.")
+    obtenido = generate(modelo, inicio, max_new_tokens=10, context_size=16, eos_id=eos)
+    corte = fila0.index(eos)
+    assert obtenido.shape == voraz.shape  # la fila 1 nunca termina: se generan los 10 tokens
+    assert torch.equal(obtenido[1], voraz[1])
+    assert torch.equal(obtenido[0, : 4 + corte], voraz[0, : 4 + corte])
+    assert torch.all(obtenido[0, 4 + corte :] == eos)  # relleno con el token de fin
+
+
+def test_recorta_el_contexto(modelo):
+    largo = torch.arange(40).unsqueeze(0) % CFG_MINI["vocab_size"]  # 40 tokens > context_length 16
+    salida = generate(modelo, largo, max_new_tokens=3, context_size=16, temperature=0.0)
+    assert torch.equal(salida, generate_text_simple(modelo, largo, max_new_tokens=3, context_size=16))
+
+
+@pytest.mark.parametrize("temperature", [-0.5, -1e-9, float("nan")])
+def test_temperatura_negativa_da_error(modelo, inicio, temperature):
+    with pytest.raises(ValueError, match="temperature debe ser 0 .* o un número positivo"):
+        generate(modelo, inicio, max_new_tokens=1, context_size=16, temperature=temperature)
+
+
+@pytest.mark.parametrize("top_k", [0, -3, 2.5, True])
+def test_top_k_no_valido_da_error(modelo, inicio, top_k):
+    with pytest.raises(ValueError, match="top_k debe ser None o un entero mayor o igual que 1"):
+        generate(modelo, inicio, max_new_tokens=1, context_size=16, temperature=1.0, top_k=top_k)
+
+
+def test_top_k_mayor_que_el_vocabulario_da_error(modelo, inicio):
+    with pytest.raises(ValueError, match=r"top_k=98 es mayor que el vocabulario del modelo \(97 tokens\)"):
+        generate(modelo, inicio, max_new_tokens=1, context_size=16, temperature=1.0, top_k=98)
+    # top_k igual al vocabulario es válido: no filtra nada
+    torch.manual_seed(1)
+    a = generate(modelo, inicio, max_new_tokens=4, context_size=16, temperature=1.0, top_k=97)
+    torch.manual_seed(1)
+    b = generate(modelo, inicio, max_new_tokens=4, context_size=16, temperature=1.0)
+    assert torch.equal(a, b)
+
+
+def test_el_cuaderno_define_la_misma_funcion():
+    assert_misma_definicion("seccion05/3_estrategias_decodificacion.ipynb", generate)
