@@ -114,19 +114,19 @@ def _nombre_modelo(config: dict) -> str:
 def _pie(ax, cifras: dict, texto: str) -> None:
     entorno = cifras["entorno"]
     ax.text(0.0, -0.16, f"{texto} · {entorno['cpu']}, {entorno['nucleos']} núcleos, torch {entorno['torch']}, "
-            f"llms-from-scratch {entorno['llms_from_scratch']} · mediana de {cifras['config']['repeticiones']} "
-            "vueltas alternadas", transform=ax.transAxes, fontsize=8.5, color=GRIS, va="top")
+            f"llms-from-scratch {entorno['llms_from_scratch']}, {entorno['hilos_torch']} hilo(s) · "
+            f"{cifras['config']['repeticiones']} vueltas alternadas", transform=ax.transAxes, fontsize=8.5, color=GRIS, va="top")
 
 
-def _barras(ax, etiquetas, valores, colores, base, unidad, tope=None):
+def _barras(ax, etiquetas, valores, colores, cocientes, unidad, tope=None):
     posiciones = range(len(valores))
     ax.barh(list(posiciones), valores, color=colores, height=0.62)
     ax.set_yticks(list(posiciones), etiquetas, fontsize=10)
     ax.invert_yaxis()
     ax.set_xlabel(unidad)
     tope = max(max(valores), tope or 0)
-    for i, v in enumerate(valores):
-        ax.text(v + tope * 0.01, i, f"{v:.0f}  ({v / base:.1f}×)", va="center", fontsize=10)
+    for i, (v, c) in enumerate(zip(valores, cocientes, strict=True)):
+        ax.text(v + tope * 0.01, i, f"{v:.0f}  ({c:.1f}×)", va="center", fontsize=10)
     ax.set_xlim(0, tope * 1.22)
 
 
@@ -146,11 +146,12 @@ def rendimiento_entrenamiento(destino: Path) -> Path:
     valores = [cifras["variantes"][v]["tokens_s"] for v in variantes]
     colores = [GRIS if v.startswith("referencia") else (AZUL if v == "curso_fp32" else VERDE) for v in variantes]
     fig, ax = nueva_figura(10, 0.55 * len(variantes) + 1.6, ejes=True)
-    _barras(ax, [nombres[v] for v in variantes], valores, colores, cifras["variantes"]["referencia_fp32"]["tokens_s"],
+    cocientes = [cifras["variantes"][v]["vs_referencia_fp32"] for v in variantes]
+    _barras(ax, [nombres[v] for v in variantes], valores, colores, cocientes,
             "tokens por segundo al entrenar (más es mejor)")
     c = cifras["config"]
     ax.set_title(f"Entrenar {_nombre_modelo(c)} (lote {c['batch_size']}, contexto {c['context_length']})", loc="left")
-    _pie(ax, cifras, "× = frente a la referencia en fp32")
+    _pie(ax, cifras, "× = mediana de los cocientes frente a la referencia fp32 en cada vuelta")
     return guardar(fig, destino, "rendimiento_entrenamiento.png")
 
 
@@ -170,13 +171,14 @@ def rendimiento_generacion(destino: Path) -> Path:
     colores = [GRIS if v.startswith("referencia") else (AZUL if v == "curso_sin_cache" else VERDE) for v in variantes]
     fig, ax = nueva_figura(10, 0.55 * len(variantes) + 1.6, ejes=True)
     limite = cifras["limite_tokens_s"]["fp32"]
-    _barras(ax, [nombres[v] for v in variantes], valores, colores, cifras["variantes"]["curso_sin_cache"]["tokens_s"],
+    cocientes = [cifras["variantes"][v]["vs_curso_sin_cache"] for v in variantes]
+    _barras(ax, [nombres[v] for v in variantes], valores, colores, cocientes,
             "tokens nuevos por segundo (más es mejor)", tope=limite)
     ax.axvline(limite, color=NARANJA, linestyle="--", linewidth=1.4)
     ax.text(limite, -0.45, f" límite por ancho de banda (fp32): {limite:.0f}", color=NARANJA, fontsize=9, va="bottom")
     c = cifras["config"]
     ax.set_title(f"Generar {c['tokens_nuevos']} tokens tras «{c['texto']}» con {_nombre_modelo(c)}", loc="left")
-    _pie(ax, cifras, "× = frente a generate_text_simple del curso")
+    _pie(ax, cifras, "× = mediana de los cocientes frente a generate_text_simple en cada vuelta")
     return guardar(fig, destino, "rendimiento_generacion.png")
 
 
