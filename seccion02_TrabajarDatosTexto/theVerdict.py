@@ -64,6 +64,7 @@ def download_file(url: str, path: str | os.PathLike, sha256: str | None = None, 
                 f"El archivo descargado de {url} no es el esperado: su sha256 es {h.hexdigest()} "
                 f"y debería ser {sha256}. No se ha guardado nada; vuelve a intentarlo más tarde."
             )
+        os.chmod(tmp, 0o644)  # mkstemp crea el archivo solo legible por su dueño
         os.replace(tmp, path)
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         raise DescargaError(f"No se pudo descargar {url}: {exc}") from exc
