@@ -113,7 +113,7 @@ def _nombre_modelo(config: dict) -> str:
 
 def _pie(ax, cifras: dict, texto: str) -> None:
     entorno = cifras["entorno"]
-    ax.text(0.0, -0.16, f"{texto} · {entorno['cpu']}, {entorno['nucleos']} núcleos, torch {entorno['torch']}, "
+    ax.text(0.0, -0.16, f"{texto}\n{entorno['cpu']}, {entorno['nucleos']} núcleos, torch {entorno['torch']}, "
             f"llms-from-scratch {entorno['llms_from_scratch']}, {entorno['hilos_torch']} hilo(s) · "
             f"{cifras['config']['repeticiones']} vueltas alternadas", transform=ax.transAxes, fontsize=8.5, color=GRIS, va="top")
 
@@ -126,7 +126,8 @@ def _barras(ax, etiquetas, valores, colores, cocientes, unidad, tope=None):
     ax.set_xlabel(unidad)
     tope = max(max(valores), tope or 0)
     for i, (v, c) in enumerate(zip(valores, cocientes, strict=True)):
-        ax.text(v + tope * 0.01, i, f"{v:.0f}  ({c:.1f}×)", va="center", fontsize=10)
+        numero = f"{v:.1f}" if v < 10 else f"{v:.0f}"
+        ax.text(v + tope * 0.01, i, f"{numero}  ({c:.1f}×)", va="center", fontsize=10)
     ax.set_xlim(0, tope * 1.22)
 
 
@@ -172,7 +173,8 @@ def rendimiento_generacion(destino: Path) -> Path:
     fig, ax = nueva_figura(10, 0.55 * len(variantes) + 1.6, ejes=True)
     limite = cifras["limite_tokens_s"]["fp32"]
     cocientes = [cifras["variantes"][v]["vs_curso_sin_cache"] for v in variantes]
-    _barras(ax, [nombres[v] for v in variantes], valores, colores, cocientes,
+    etiquetas = [nombres[v] + ("" if cifras["variantes"][v]["tokens_iguales"] else "\n(otros tokens)") for v in variantes]
+    _barras(ax, etiquetas, valores, colores, cocientes,
             "tokens nuevos por segundo (más es mejor)", tope=limite)
     ax.axvline(limite, color=NARANJA, linestyle="--", linewidth=1.4)
     ax.text(limite, -0.45, f" límite por ancho de banda (fp32): {limite:.0f}", color=NARANJA, fontsize=9, va="bottom")
