@@ -12,7 +12,10 @@ Qué cambia por dentro (cada pieza da el mismo resultado que la didáctica, salv
 - `F.layer_norm` y `F.gelu(approximate="tanh")` nativas en lugar de las fórmulas escritas con operaciones sueltas;
 - una caché KV opcional (`KVCache`) para generar sin recalcular las claves y los valores de los tokens anteriores;
 - `precision="bf16"` o `"auto"`: autocast a bfloat16 donde el hardware lo acelera (los pesos siguen en fp32);
-- `adamw_rapido`: AdamW en su variante fusionada (o `foreach` si no la hay).
+- `dropout="rapido"` (por defecto): en CPU, las máscaras de dropout se sortean con enteros aleatorios de 32 bits, más
+  baratos que los de `F.dropout`, y la atención con dropout se calcula con esas máscaras (ver `dropout_rapido`);
+- `adamw_rapido`: AdamW en su variante fusionada (o `foreach` si no la hay);
+- `reutilizar_memoria()`: en Linux, el proceso reutiliza la memoria liberada en lugar de devolverla al sistema.
 
 Se explica en: seccion05/6_rendimiento.ipynb
 """
@@ -20,6 +23,9 @@ Se explica en: seccion05/6_rendimiento.ipynb
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import math
+import sys
 
 import torch
 import torch.nn as nn
@@ -31,6 +37,47 @@ from seccion04_ImplementacionGPTGeneracionTexto.layerNorm import LayerNorm
 from seccion04_ImplementacionGPTGeneracionTexto.multiHeadAttention import MultiHeadAttention
 
 PRECISIONES = ("fp32", "bf16", "auto")
+DROPOUTS = ("rapido", "torch")
+
+
+def _comprobar_p(p) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"La probabilidad de dropout p debe ser un número entre 0 y 1; has pasado {p!r}.")
+
+
+def dropout_rapido(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
+    """El mismo dropout que `F.dropout(x, p, training)`, con máscaras más baratas de sortear en CPU.
+
+    Cada elemento se anula con probabilidad `p` y los que quedan se multiplican por 1 / (1 − p), así que el valor
+    esperado no cambia. En modo evaluación (`training=False`) o con p = 0 devuelve `x` tal cual.
+
+    En CPU, `F.dropout` sortea un número aleatorio por elemento con `bernoulli_`, que es lento. Aquí se sortean
+    enteros de 64 bits y cada uno se parte en dos de 32 (la mitad de sorteos); un elemento se conserva si su entero
+    de 32 bits queda por encima de un umbral. La probabilidad de anularlo es round(p · 2³²) / 2³², que se aparta de
+    p menos de 2,4e-10. Las máscaras son otras que las de `F.dropout` (otro sorteo con la misma ley), así que el
+    entrenamiento no da las mismas cifras que con `F.dropout`, solo las mismas en promedio. En GPU y MPS se usa
+    `F.dropout`, que allí ya es rápido.
+
+    Entrada y salida: un tensor de cualquier forma. Se explica en: seccion05/6_rendimiento.ipynb
+    """
+    _comprobar_p(p)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0 or x.device.type != "cpu":
+        return F.dropout(x, p, training=True)
+    n = x.numel()
+    # (n + 1) // 2 enteros uniformes en todo el rango de int64 = n enteros uniformes de 32 bits
+    aleatorios = torch.empty((n + 1) // 2, dtype=torch.int64).random_(-(2**63), None).view(torch.int32)[:n]
+    umbral = -(2**31) + round(p * 2**32)  # por debajo del umbral cae una fracción p de los enteros de 32 bits
+    mascara = (aleatorios >= umbral).view(x.shape).to(x.dtype).mul_(1.0 / (1.0 - p))  # 0 o 1/(1-p)
+    return x * mascara
+
+
+class DropoutRapido(nn.Dropout):
+    """`nn.Dropout` con las máscaras de `dropout_rapido` (el mismo `p`; no tiene parámetros)."""
+
+    def forward(self, x):
+        return dropout_rapido(x, self.p, self.training)
 
 
 class KVCache:
@@ -71,7 +118,15 @@ class MultiHeadAttentionRapida(MultiHeadAttention):
 
     Entrada: (b, num_tokens, d_in). Salida: (b, num_tokens, d_out). Con `cache`, las claves y valores de los
     `num_tokens` tokens nuevos se añaden a los guardados y cada consulta atiende a todos los anteriores.
+
+    Con `dropout_rapido=True` y dropout activo en CPU (entrenando), la atención se calcula con sus operaciones
+    sueltas y las máscaras de `dropout_rapido`: en CPU, `scaled_dot_product_attention` con dropout no tiene núcleo
+    fusionado y cae en esas mismas operaciones, pero con el dropout lento de `F.dropout`.
     """
+
+    def __init__(self, *args, dropout_rapido: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dropout_rapido = dropout_rapido
 
     def forward(self, x, cache: KVCache | None = None, layer_idx: int = 0):
         b, num_tokens, _ = x.shape
@@ -86,7 +141,13 @@ class MultiHeadAttentionRapida(MultiHeadAttention):
         if cache is not None:
             keys, values = cache.update(layer_idx, keys, values)  # (b, num_heads, inicio + num_tokens, head_dim)
 
-        if inicio == 0:
+        if inicio == 0 and dropout_p > 0.0 and self.dropout_rapido and x.device.type == "cpu":
+            # Entrenando en CPU: las mismas cuentas que la sección 4, con las máscaras de dropout rápidas
+            puntuaciones = queries @ keys.transpose(2, 3) * (1.0 / math.sqrt(self.head_dim))  # (b, h, n, n)
+            puntuaciones = puntuaciones.masked_fill(self.mask.bool()[:num_tokens, :num_tokens], float("-inf"))
+            pesos = dropout_rapido(torch.softmax(puntuaciones, dim=-1), dropout_p)
+            context_vec = pesos @ values  # (b, num_heads, num_tokens, head_dim)
+        elif inicio == 0:
             # Sin nada guardado antes: la máscara causal de siempre
             context_vec = F.scaled_dot_product_attention(queries, keys, values, dropout_p=dropout_p, is_causal=True)
         elif num_tokens == 1:
@@ -118,9 +179,12 @@ class FeedForwardRapida(FeedForward):
 
 
 class TransformerBlockRapido(nn.Module):
-    """El bloque transformer de la sección 4 con las piezas rápidas. Entrada y salida: (b, num_tokens, emb_dim)."""
+    """El bloque transformer de la sección 4 con las piezas rápidas. Entrada y salida: (b, num_tokens, emb_dim).
 
-    def __init__(self, cfg: dict):
+    `dropout`: "rapido" (máscaras de `dropout_rapido`) o "torch" (`nn.Dropout`), como en `GPTModelRapido`.
+    """
+
+    def __init__(self, cfg: dict, dropout: str = "rapido"):
         super().__init__()
         self.att = MultiHeadAttentionRapida(
             d_in=cfg["emb_dim"],
@@ -129,11 +193,12 @@ class TransformerBlockRapido(nn.Module):
             num_heads=cfg["n_heads"],
             dropout=cfg["drop_rate"],
             qkv_bias=cfg["qkv_bias"],
+            dropout_rapido=dropout == "rapido",
         )
         self.ff = FeedForwardRapida(cfg)
         self.norm1 = LayerNormRapida(cfg["emb_dim"])
         self.norm2 = LayerNormRapida(cfg["emb_dim"])
-        self.drop_shortcut = nn.Dropout(cfg["drop_rate"])
+        self.drop_shortcut = (DropoutRapido if dropout == "rapido" else nn.Dropout)(cfg["drop_rate"])
 
     def forward(self, x, cache: KVCache | None = None, layer_idx: int = 0):
         x = x + self.drop_shortcut(self.att(self.norm1(x), cache, layer_idx))  # atajo alrededor de la atención
@@ -147,31 +212,39 @@ class GPTModelRapido(nn.Module):
     - `cfg`: el mismo diccionario que `GPTModel` (p. ej. `GPT_CONFIG_124M`).
     - `precision`: "fp32" (por defecto), "bf16" (autocast a bfloat16; los pesos y los gradientes siguen en fp32) o
       "auto" (bf16 en CPU con instrucciones bf16 y en GPU CUDA que lo admitan; fp32 en el resto).
+    - `dropout`: "rapido" (por defecto; máscaras de `dropout_rapido`, más baratas en CPU) o "torch" (`nn.Dropout`,
+      las mismas máscaras que `GPTModel` con la misma semilla). Solo importa al entrenar, con drop_rate > 0.
 
     Entrada: ids (b, num_tokens). Salida: logits (b, num_tokens, vocab_size), siempre en float32.
     Con `cache` (una `KVCache`), los tokens de entrada continúan a los ya guardados: sus posiciones empiezan en
     `cache.seq_len`.
     """
 
-    def __init__(self, cfg: dict, precision: str = "fp32"):
+    def __init__(self, cfg: dict, precision: str = "fp32", dropout: str = "rapido"):
         super().__init__()
         if precision not in PRECISIONES:
             raise ValueError(
                 f"precision debe ser 'fp32', 'bf16' o 'auto'; has pasado {precision!r}. "
                 "Usa 'auto' para que el modelo elija bf16 solo donde el hardware lo acelera."
             )
+        if dropout not in DROPOUTS:
+            raise ValueError(
+                f"dropout debe ser 'rapido' o 'torch'; has pasado {dropout!r}. Usa 'torch' si quieres las mismas "
+                "máscaras de dropout que GPTModel."
+            )
         self.cfg = dict(cfg)
         self.precision = precision
+        self.dropout = dropout
 
         self.tok_emb = nn.Embedding(cfg["vocab_size"], cfg["emb_dim"])
         self.pos_emb = nn.Embedding(cfg["context_length"], cfg["emb_dim"])
-        self.drop_emb = nn.Dropout(cfg["drop_rate"])
-        self.trf_blocks = nn.Sequential(*[TransformerBlockRapido(cfg) for _ in range(cfg["n_layers"])])
+        self.drop_emb = (DropoutRapido if dropout == "rapido" else nn.Dropout)(cfg["drop_rate"])
+        self.trf_blocks = nn.Sequential(*[TransformerBlockRapido(cfg, dropout) for _ in range(cfg["n_layers"])])
         self.final_norm = LayerNormRapida(cfg["emb_dim"])
         self.out_head = nn.Linear(cfg["emb_dim"], cfg["vocab_size"], bias=False)
 
     @classmethod
-    def desde(cls, model: GPTModel, precision: str = "fp32") -> GPTModelRapido:
+    def desde(cls, model: GPTModel, precision: str = "fp32", dropout: str = "rapido") -> GPTModelRapido:
         """Crea un `GPTModelRapido` con la configuración y los pesos de un `GPTModel` (en su dispositivo y modo)."""
         att = model.trf_blocks[0].att
         cfg = {
@@ -184,7 +257,7 @@ class GPTModelRapido(nn.Module):
             "qkv_bias": att.W_query.bias is not None,
         }
         peso = model.out_head.weight
-        rapido = cls(cfg, precision=precision).to(device=peso.device, dtype=peso.dtype)
+        rapido = cls(cfg, precision=precision, dropout=dropout).to(device=peso.device, dtype=peso.dtype)
         rapido.load_state_dict(model.state_dict())
         return rapido.train(model.training)
 
@@ -239,6 +312,32 @@ def bf16_acelerado(device: torch.device | str) -> bool:
         except (AttributeError, RuntimeError):
             return False
     return False
+
+
+def reutilizar_memoria() -> bool:
+    """Hace que el proceso reutilice la memoria que libera en lugar de devolverla al sistema (Linux con glibc).
+
+    Cada paso de entrenamiento crea y libera tensores grandes: los logits (b, n, 50257), los gradientes, las copias
+    en bf16 de los pesos... Por defecto, glibc pide al sistema cada bloque de más de 32 MiB y se lo devuelve al
+    liberarlo; la vez siguiente, el sistema entrega páginas nuevas, y cada página de 4 KiB que se toca por primera
+    vez cuesta un *fallo de página* (el núcleo la busca y la llena de ceros). Con el GPT de 124M son cientos de miles
+    de fallos por paso. Tras esta llamada, glibc guarda lo liberado y lo reutiliza: no hay fallos de página después
+    del primer paso.
+
+    Afecta a todo el proceso y no se deshace; el precio es que el proceso conserva la memoria de su pico hasta que
+    termina. Llámala una vez, al principio. Devuelve True si se ha aplicado y False donde no hay glibc (macOS,
+    Windows, musl): allí no cambia nada. Se explica en: seccion05/6_rendimiento.ipynb
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # de la biblioteca de C ya cargada en el proceso
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_max = -1, -4  # constantes de <malloc.h>
+    sin_mmap = mallopt(m_mmap_max, 0) == 1  # ningún bloque se pide aparte al sistema: todos salen del montón
+    sin_recorte = mallopt(m_trim_threshold, 2**31 - 1) == 1  # no devuelve el final libre del montón (hasta 2 GiB)
+    return sin_mmap and sin_recorte
 
 
 def adamw_rapido(params, lr: float = 0.0004, weight_decay: float = 0.1, **kwargs) -> torch.optim.AdamW:

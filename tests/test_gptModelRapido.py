@@ -1,6 +1,10 @@
 """Pruebas de seccion05/gptModelRapido.py: caché KV, camino rápido de entrenamiento y compatibilidad con GPTModel."""
 
 import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -8,11 +12,15 @@ import torch
 from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
+from seccion04_ImplementacionGPTGeneracionTexto.multiHeadAttention import MultiHeadAttention
 from seccion05.gptModelRapido import (
+    DropoutRapido,
     GPTModelRapido,
     KVCache,
+    MultiHeadAttentionRapida,
     adamw_rapido,
     bf16_acelerado,
+    dropout_rapido,
     generate_cached,
 )
 from tests.cuadernos import assert_misma_definicion
@@ -389,3 +397,159 @@ def test_entrada_fuera_del_vocabulario_igual_que_gptmodel(modelos):
 
 def test_kvcache_del_cuaderno_igual_que_la_del_modulo():
     assert_misma_definicion("seccion05/6_rendimiento.ipynb", KVCache)
+
+
+# --- dropout_rapido ---------------------------------------------------------------------------------------------
+
+
+def test_dropout_rapido_anula_una_fraccion_p_y_escala_el_resto():
+    torch.manual_seed(123)
+    x = torch.ones(1_000_000)
+    y = dropout_rapido(x, 0.1)
+    conservados = (y != 0).float().mean().item()
+    # Binomial(10⁶, 0,9): desviación típica 3e-4; 0,002 son más de 6 desviaciones
+    assert abs(conservados - 0.9) < 0.002
+    torch.testing.assert_close(y.unique(), torch.tensor([0.0, 1 / 0.9]))  # solo 0 o 1/(1-p)
+    assert abs(y.mean().item() - 1.0) < 0.003  # el valor esperado no cambia
+
+
+@pytest.mark.parametrize("forma", [(3, 5, 7), (1,), (2, 12, 16, 16)])  # también con un número impar de elementos
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_dropout_rapido_conserva_forma_y_dtype(forma, dtype):
+    torch.manual_seed(123)
+    x = torch.randn(forma).to(dtype)
+    y = dropout_rapido(x, 0.5)
+    assert y.shape == x.shape and y.dtype == dtype
+    conservados = y != 0
+    torch.testing.assert_close(y[conservados], (x[conservados].float() * 2).to(dtype))
+
+
+def test_dropout_rapido_reproducible_con_la_semilla():
+    x = torch.ones(1000)
+    torch.manual_seed(5)
+    a = dropout_rapido(x, 0.3)
+    torch.manual_seed(5)
+    b = dropout_rapido(x, 0.3)
+    c = dropout_rapido(x, 0.3)  # el generador ha avanzado: otra máscara
+    assert torch.equal(a, b) and not torch.equal(b, c)
+
+
+def test_dropout_rapido_sin_efecto_en_evaluacion_o_con_p_cero():
+    x = torch.randn(4, 8)
+    assert dropout_rapido(x, 0.1, training=False) is x
+    assert dropout_rapido(x, 0.0) is x
+    capa = DropoutRapido(0.1).eval()
+    assert capa(x) is x
+
+
+def test_dropout_rapido_con_p_uno_lo_anula_todo():
+    assert torch.equal(dropout_rapido(torch.ones(10), 1.0), torch.zeros(10))
+
+
+def test_dropout_rapido_gradiente_es_la_mascara():
+    torch.manual_seed(123)
+    x = torch.ones(100, requires_grad=True)
+    y = dropout_rapido(x, 0.2)
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, y.detach())  # con x = 1, la salida es la propia máscara escalada
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5, True, "0.1", None])
+def test_dropout_rapido_p_no_valida(p):
+    with pytest.raises(ValueError, match="entre 0 y 1"):
+        dropout_rapido(torch.ones(3), p)
+
+
+def test_dropout_no_valido():
+    with pytest.raises(ValueError, match="dropout debe ser 'rapido' o 'torch'"):
+        GPTModelRapido(CFG, dropout="nativo")
+
+
+def test_dropout_torch_da_las_mismas_mascaras_que_gptmodel():
+    # En modo entrenamiento (con dropout), dropout="torch" sortea lo mismo que GPTModel con la misma semilla
+    torch.manual_seed(123)
+    gpt = GPTModel(CFG).train()
+    rapido = GPTModelRapido.desde(gpt, dropout="torch")
+    x = torch.randint(0, CFG["vocab_size"], (2, 16))
+    torch.manual_seed(7)
+    esperado = gpt(x)
+    torch.manual_seed(7)
+    torch.testing.assert_close(rapido(x), esperado, **TOLERANCIA_LOGITS)
+
+
+def test_atencion_con_dropout_rapido_igual_que_la_didactica_con_las_mismas_mascaras():
+    # La atención didáctica con DropoutRapido en lugar de nn.Dropout sortea las mismas máscaras en el mismo orden
+    torch.manual_seed(123)
+    att = MultiHeadAttention(d_in=32, d_out=32, context_length=16, dropout=0.2, num_heads=4).train()
+    att.dropout = DropoutRapido(0.2)
+    att_rapida = MultiHeadAttentionRapida(d_in=32, d_out=32, context_length=16, dropout=0.2, num_heads=4).train()
+    att_rapida.load_state_dict(att.state_dict())
+    x = torch.randn(2, 10, 32)
+    torch.manual_seed(7)
+    esperado = att(x)
+    torch.manual_seed(7)
+    torch.testing.assert_close(att_rapida(x), esperado, rtol=1e-5, atol=1e-6)
+    torch.manual_seed(7)
+    assert not torch.allclose(att_rapida.eval()(x), esperado)  # el dropout actuaba de verdad
+
+
+def test_perdida_con_dropout_rapido_y_bf16_dentro_del_2_por_ciento():
+    # Con dropout (otras máscaras) y bf16: la pérdida media de los últimos pasos sigue a la de fp32
+    torch.manual_seed(123)
+    gpt = GPTModel(CFG)
+    rapido = GPTModelRapido.desde(gpt, precision="bf16")
+    assert rapido.dropout == "rapido"
+    perdida_fp32 = _entrenar(gpt, torch.optim.AdamW(gpt.parameters(), lr=0.004, weight_decay=0.1), pasos=10)
+    perdida_rapido = _entrenar(rapido, adamw_rapido(rapido.parameters(), lr=0.004, weight_decay=0.1), pasos=10)
+    assert perdida_fp32 < 9.0
+    assert math.isclose(perdida_rapido, perdida_fp32, rel_tol=0.02)
+
+
+# --- reutilizar_memoria -----------------------------------------------------------------------------------------
+
+_FALLOS_DE_PAGINA = textwrap.dedent("""
+    import resource, sys
+    sys.path.insert(0, {raiz!r})
+    import torch
+    from seccion05.gptModelRapido import reutilizar_memoria
+    aplicada = reutilizar_memoria() if {reutilizar} else None
+
+    def ronda():
+        a = torch.ones(16 * 2**20)  # 64 MiB: más que el umbral de glibc para pedir memoria aparte al sistema
+        del a
+
+    ronda()
+    ronda()  # dos rondas de calentamiento: glibc coloca el bloque en su sitio definitivo en la segunda
+    antes = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(30):
+        ronda()
+    print(aplicada, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - antes)
+""")
+
+
+def _fallos_de_pagina(reutilizar: bool) -> tuple[str, int]:
+    """Ejecuta 30 veces «crear y liberar 64 MiB» en un proceso nuevo, tras 2 de calentamiento; devuelve lo que dijo reutilizar_memoria y los
+    fallos de página menores que hubo."""
+    codigo = _FALLOS_DE_PAGINA.format(raiz=str(Path(__file__).resolve().parents[1]), reutilizar=reutilizar)
+    salida = subprocess.run([sys.executable, "-c", codigo], capture_output=True, text=True, check=True, timeout=120)
+    aplicada, fallos = salida.stdout.split()
+    return aplicada, int(fallos)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt es de glibc (Linux)")
+def test_reutilizar_memoria_evita_los_fallos_de_pagina():
+    _, fallos_por_defecto = _fallos_de_pagina(reutilizar=False)
+    aplicada, fallos = _fallos_de_pagina(reutilizar=True)
+    assert aplicada == "True"
+    assert fallos_por_defecto > 400_000  # 30 × 64 MiB / 4 KiB = 491 520 páginas nuevas
+    # Reutiliza las mismas páginas. No siempre desde la primera ronda: los objetos pequeños que Python crea entre
+    # rondas pueden ocupar el principio del bloque libre, y entonces el siguiente de 64 MiB ya no cabe y sale de
+    # memoria nueva, hasta que esos huecos quedan ocupados (medido: de 0 a 81 920 fallos en 30 rondas).
+    assert fallos < fallos_por_defecto / 3
+
+
+def test_reutilizar_memoria_fuera_de_linux_no_hace_nada(monkeypatch):
+    from seccion05 import gptModelRapido
+
+    monkeypatch.setattr(gptModelRapido.sys, "platform", "darwin")
+    assert gptModelRapido.reutilizar_memoria() is False
