@@ -15,7 +15,9 @@ Qué cambia por dentro (cada pieza da el mismo resultado que la didáctica, salv
 - `dropout="rapido"` (por defecto): en CPU, las máscaras de dropout se sortean con enteros aleatorios de 32 bits, más
   baratos que los de `F.dropout`, y la atención con dropout se calcula con esas máscaras (ver `dropout_rapido`);
 - `adamw_rapido`: AdamW en su variante fusionada (o `foreach` si no la hay);
-- `reutilizar_memoria()`: en Linux, el proceso reutiliza la memoria liberada en lugar de devolverla al sistema.
+- `reutilizar_memoria()`: en Linux, el proceso reutiliza la memoria liberada en lugar de devolverla al sistema;
+- al generar con caché en CPU, `generate_cached` reparte entre los hilos cada producto matriz-vector de un token
+  (`RepartoGEMV` y `LinearRapida`): PyTorch los hace en un solo hilo.
 
 Se explica en: seccion05/6_rendimiento.ipynb
 """
@@ -26,6 +28,7 @@ import contextlib
 import ctypes
 import math
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 import torch.nn as nn
@@ -163,6 +166,84 @@ class MultiHeadAttentionRapida(MultiHeadAttention):
         return self.out_proj(context_vec)
 
 
+# Pesos con menos elementos no compensan el coste de repartir (768 × 768 = 589 824 sí; en el GPT de 124M, todos)
+MIN_ELEMENTOS_REPARTO = 2**18
+
+
+class RepartoGEMV:
+    """Reparte entre varios hilos los productos matriz-vector de un paso de generación con caché, en CPU.
+
+    Con la caché, cada paso procesa un solo token: cada capa lineal calcula y = x·Wᵀ con una sola fila x, un
+    producto matriz-vector (GEMV) cuyo límite es leer W de la memoria. PyTorch lo hace en un solo hilo, y un hilo
+    solo no aprovecha todo el ancho de banda de la memoria. Dentro de `with reparto:`, cada `LinearRapida` parte W
+    por filas en `hilos` trozos y calcula cada trozo en un hilo distinto. Mientras tanto, PyTorch usa un hilo para
+    sus propias operaciones: si no, sus hilos de OpenMP se quedarían esperando activos y ocuparían los núcleos.
+
+    Solo reparte en fp32 y sin gradientes (al generar): el autocast y el modo sin gradientes son de cada hilo.
+    Lo usa `generate_cached`; llama a `cerrar()` al terminar. Se explica en: seccion05/6_rendimiento.ipynb
+    """
+
+    actual: RepartoGEMV | None = None  # el reparto activo (uno cada vez en el proceso)
+
+    def __init__(self, hilos: int):
+        if isinstance(hilos, bool) or not isinstance(hilos, int) or hilos < 1:
+            raise ValueError(f"hilos debe ser un entero mayor que 0; has pasado {hilos!r}.")
+        self.hilos = hilos
+        self._pool = ThreadPoolExecutor(hilos - 1, thread_name_prefix="gemv") if hilos > 1 else None
+
+    def __enter__(self) -> RepartoGEMV:
+        self._hilos_torch = torch.get_num_threads()
+        torch.set_num_threads(1)
+        RepartoGEMV.actual = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        RepartoGEMV.actual = None
+        torch.set_num_threads(self._hilos_torch)
+
+    def cerrar(self) -> None:
+        """Termina los hilos auxiliares."""
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def puede(self, x: torch.Tensor, weight: torch.Tensor) -> bool:
+        """True si conviene repartir x·Wᵀ: una sola fila, en CPU, fp32, sin gradientes ni autocast, y W grande."""
+        return (
+            self._pool is not None
+            and x.numel() == x.shape[-1]
+            and x.device.type == "cpu"
+            and x.dtype == weight.dtype == torch.float32
+            and not torch.is_grad_enabled()
+            and not torch.is_autocast_enabled("cpu")
+            and weight.numel() >= MIN_ELEMENTOS_REPARTO
+        )
+
+    def linear(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        """F.linear(x, weight, bias) con las filas de `weight` repartidas entre los hilos: (..., in) -> (..., out)."""
+        pesos = weight.tensor_split(self.hilos)  # vistas, sin copiar: (out / hilos, in) cada una
+        sesgos = bias.tensor_split(self.hilos) if bias is not None else [None] * self.hilos
+        futuros = [
+            self._pool.submit(_linear_sin_gradientes, x, w, b) for w, b in zip(pesos[1:], sesgos[1:], strict=True)
+        ]
+        primero = F.linear(x, pesos[0], sesgos[0])  # el primer trozo, en este hilo
+        return torch.cat([primero, *(f.result() for f in futuros)], dim=-1)
+
+
+def _linear_sin_gradientes(x, weight, bias):
+    with torch.no_grad():  # el modo sin gradientes es de cada hilo: el auxiliar no lo hereda
+        return F.linear(x, weight, bias)
+
+
+class LinearRapida(nn.Linear):
+    """`nn.Linear` (mismos parámetros) que, dentro de un `RepartoGEMV`, reparte entre hilos el producto de una fila."""
+
+    def forward(self, x):
+        reparto = RepartoGEMV.actual
+        if reparto is not None and reparto.puede(x, self.weight):
+            return reparto.linear(x, self.weight, self.bias)
+        return F.linear(x, self.weight, self.bias)
+
+
 class LayerNormRapida(LayerNorm):
     """La misma normalización de capa (mismos `scale` y `shift`, eps=1e-5, varianza sesgada) con `F.layer_norm`."""
 
@@ -242,6 +323,9 @@ class GPTModelRapido(nn.Module):
         self.trf_blocks = nn.Sequential(*[TransformerBlockRapido(cfg, dropout) for _ in range(cfg["n_layers"])])
         self.final_norm = LayerNormRapida(cfg["emb_dim"])
         self.out_head = nn.Linear(cfg["emb_dim"], cfg["vocab_size"], bias=False)
+        for capa in self.modules():
+            if type(capa) is nn.Linear:  # las de la atención, la feed-forward y la cabeza de salida
+                capa.__class__ = LinearRapida  # el mismo objeto con otro forward: mismos parámetros y state_dict
 
     @classmethod
     def desde(cls, model: GPTModel, precision: str = "fp32", dropout: str = "rapido") -> GPTModelRapido:
@@ -442,6 +526,16 @@ def generate_cached(
         return idx
 
     cache = KVCache(len(model.trf_blocks), max_len=min(window, total)) if use_cache else None
+    hilos = torch.get_num_threads() if use_cache and idx.device.type == "cpu" else 1
+    reparto = RepartoGEMV(hilos)  # con un hilo (o en GPU) no reparte nada
+    try:
+        return _generar(model, idx, max_new_tokens, window, temperature, top_k, eos_id, use_cache, cache, reparto)
+    finally:
+        reparto.cerrar()
+
+
+def _generar(model, idx, max_new_tokens, window, temperature, top_k, eos_id, use_cache, cache, reparto):
+    """El bucle de `generate_cached` (los argumentos ya están comprobados)."""
     with torch.no_grad():
         # Primer paso: todo el texto inicial (llena la caché con sus claves y valores)
         logits = model(idx[:, -window:], cache=cache) if use_cache else model(idx[:, -window:])
@@ -459,7 +553,8 @@ def generate_cached(
             if not use_cache:
                 logits = model(idx[:, -window:])  # recalcula la ventana entera
             elif cache.seq_len < cache.max_len:
-                logits = model(idx_next, cache=cache)  # solo el token nuevo: (b, 1, vocab_size)
+                with reparto:  # productos matriz-vector repartidos entre los hilos
+                    logits = model(idx_next, cache=cache)  # solo el token nuevo: (b, 1, vocab_size)
             else:
                 cache.reset()  # ventana deslizante (recortar=True): las posiciones cambian, se recalcula
                 logits = model(idx[:, -window:], cache=cache)

@@ -13,11 +13,14 @@ from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import genera
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
 from seccion04_ImplementacionGPTGeneracionTexto.multiHeadAttention import MultiHeadAttention
+from seccion05 import gptModelRapido
 from seccion05.gptModelRapido import (
     DropoutRapido,
     GPTModelRapido,
     KVCache,
+    LinearRapida,
     MultiHeadAttentionRapida,
+    RepartoGEMV,
     adamw_rapido,
     bf16_acelerado,
     dropout_rapido,
@@ -553,3 +556,81 @@ def test_reutilizar_memoria_fuera_de_linux_no_hace_nada(monkeypatch):
 
     monkeypatch.setattr(gptModelRapido.sys, "platform", "darwin")
     assert gptModelRapido.reutilizar_memoria() is False
+
+
+# --- RepartoGEMV: productos matriz-vector repartidos entre hilos al generar -----------------------------------
+
+
+@pytest.mark.parametrize("hilos", [2, 3])
+@pytest.mark.parametrize("con_sesgo", [True, False])
+def test_reparto_da_lo_mismo_que_f_linear(hilos, con_sesgo):
+    torch.manual_seed(123)
+    capa = LinearRapida(64, 8191, bias=con_sesgo)  # 524 224 pesos (más que el mínimo) y filas impares
+    x = torch.randn(1, 1, 64)
+    reparto = RepartoGEMV(hilos)
+    try:
+        with torch.no_grad(), reparto:
+            assert reparto.puede(x, capa.weight)
+            y = capa(x)
+    finally:
+        reparto.cerrar()
+    torch.testing.assert_close(y, torch.nn.functional.linear(x, capa.weight, capa.bias), rtol=1e-6, atol=1e-6)
+
+
+def test_reparto_solo_cuando_conviene():
+    reparto = RepartoGEMV(2)
+    peso = torch.zeros(8192, 64)
+    try:
+        with reparto:
+            with torch.no_grad():
+                assert reparto.puede(torch.zeros(1, 1, 64), peso)
+                assert not reparto.puede(torch.zeros(1, 2, 64), peso)  # dos filas: ya no es un GEMV
+                assert not reparto.puede(torch.zeros(1, 1, 64), torch.zeros(64, 64))  # peso pequeño
+                assert not reparto.puede(torch.zeros(1, 1, 64).bfloat16(), peso.bfloat16())  # solo fp32
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    assert not reparto.puede(torch.zeros(1, 1, 64), peso)
+            assert not reparto.puede(torch.zeros(1, 1, 64), peso)  # con gradientes
+    finally:
+        reparto.cerrar()
+    assert not RepartoGEMV(1).puede(torch.zeros(1, 1, 64), peso)  # un hilo: nada que repartir
+
+
+def test_reparto_restaura_los_hilos_de_torch():
+    antes = torch.get_num_threads()
+    reparto = RepartoGEMV(2)
+    with reparto:
+        assert torch.get_num_threads() == 1  # los hilos de OpenMP no compiten con los del reparto
+        assert RepartoGEMV.actual is reparto
+    reparto.cerrar()
+    assert torch.get_num_threads() == antes and RepartoGEMV.actual is None
+
+
+@pytest.mark.parametrize("hilos", [0, -1, 1.5, True])
+def test_reparto_hilos_no_validos(hilos):
+    with pytest.raises(ValueError, match="hilos debe ser un entero mayor que 0"):
+        RepartoGEMV(hilos)
+
+
+def test_todas_las_capas_lineales_son_linear_rapida():
+    rapido = GPTModelRapido(CFG)
+    lineales = [m for m in rapido.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(lineales) == 6 * CFG["n_layers"] + 1  # Q, K, V, salida y 2 de la feed-forward por bloque + cabeza
+    assert all(type(m) is LinearRapida for m in lineales)
+
+
+def test_generate_cached_reparte_y_da_los_mismos_tokens(modelos, monkeypatch):
+    gpt, rapido = modelos
+    monkeypatch.setattr(gptModelRapido, "MIN_ELEMENTOS_REPARTO", 0)  # el modelo diminuto también reparte
+    llamadas = []
+    original = RepartoGEMV.linear
+    monkeypatch.setattr(RepartoGEMV, "linear", lambda self, *a: llamadas.append(1) or original(self, *a))
+    hilos_antes = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        idx = torch.tensor([[6109, 3626, 6100]])
+        con = generate_cached(rapido, idx, max_new_tokens=10)
+        assert torch.get_num_threads() == 2  # restaurados al terminar
+    finally:
+        torch.set_num_threads(hilos_antes)
+    assert len(llamadas) == 9 * (6 * CFG["n_layers"] + 1)  # 9 pasos de un token (el primero es el prellenado)
+    assert torch.equal(con, generate_text_simple(gpt, idx, max_new_tokens=10, context_size=CFG["context_length"]))
