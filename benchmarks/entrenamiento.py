@@ -1,8 +1,11 @@
 """Benchmark de entrenamiento: tokens por segundo del curso, del camino rápido y del código de referencia del libro.
 
 Entrena el GPT de 124M (lote 2, contexto 256, como en la sección 5) con cada variante, alternándolas en cada
-vuelta, y da la mediana de tokens/s sin contar el paso de calentamiento. Después entrena 20 pasos el camino
-didáctico (fp32) y el rápido desde los mismos pesos y con los mismos lotes de «The Verdict», y compara la pérdida.
+vuelta, y da la mediana de tokens/s sin contar el paso de calentamiento. Las variantes con `reutilizar_memoria()`
+cambian el asignador de memoria de todo el proceso, así que se miden en un segundo proceso (con sus propias copias
+de los pesos y de los lotes), alternadas con las demás: cada vuelta mide una vez cada variante, y nunca dos a la vez.
+Después entrena 20 pasos el camino didáctico (fp32) y el rápido desde los mismos pesos y con los mismos lotes de
+«The Verdict», y compara la pérdida.
 
     python benchmarks/entrenamiento.py            # completo (unos minutos en una CPU de 2 núcleos)
     python benchmarks/entrenamiento.py --quick    # prueba corta con un modelo diminuto
@@ -14,6 +17,8 @@ La última línea es un objeto JSON con todas las cifras.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import multiprocessing
 import time
 
 import comun
@@ -24,8 +29,9 @@ from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
 from seccion05.calcLoss import calc_loss_batch, calc_loss_loader
-from seccion05.gptModelRapido import GPTModelRapido, adamw_rapido
+from seccion05.gptModelRapido import GPTModelRapido, adamw_rapido, reutilizar_memoria
 
+BATCH_SIZE = 2
 CFG_QUICK = {
     "vocab_size": 50257,
     "context_length": 64,
@@ -36,21 +42,30 @@ CFG_QUICK = {
     "qkv_bias": False,
 }
 
-# Qué lleva cada variante: (descripción, modelo, optimizador, autocast bf16 por fuera del modelo)
+# Qué lleva cada variante: descripción, modelo ("referencia", "curso" o "rapido"), precisión y dropout del rápido,
+# optimizador ("adamw" o "rapido"), autocast bf16 por fuera del modelo, compilar, y si se mide en el proceso con
+# reutilizar_memoria(). Cada variante rápida añade una cosa a la anterior.
 VARIANTES = {
-    "referencia_fp32": ("referencia: GPTModel del libro, fp32, AdamW", "referencia", "adamw", False),
-    "referencia_bf16": ("referencia con autocast bf16", "referencia", "adamw", True),
-    "curso_fp32": ("curso: GPTModel (sección 4), fp32, AdamW", "curso", "adamw", False),
-    "rapido_piezas": ("+ piezas fusionadas (SDPA, LayerNorm, GELU)", "rapido_fp32", "adamw", False),
-    "rapido_adamw": ("+ AdamW fusionado (adamw_rapido)", "rapido_fp32", "rapido", False),
-    "rapido_auto": ('+ precision="auto" (autocast bf16)', "rapido_auto", "rapido", False),
-    "rapido_compile": ("+ torch.compile (model.compile())", "rapido_auto", "rapido", False),
+    "referencia_fp32": ("referencia: GPTModel del libro, fp32, AdamW", "referencia", None, None, "adamw", False, False, False),
+    "referencia_bf16": ("referencia con autocast bf16", "referencia", None, None, "adamw", True, False, False),
+    "curso_fp32": ("curso: GPTModel (sección 4), fp32, AdamW", "curso", None, None, "adamw", False, False, False),
+    "rapido_piezas": ("+ piezas fusionadas (SDPA, LayerNorm, GELU)", "rapido", "fp32", "torch", "adamw", False, False, False),
+    "rapido_adamw": ("+ AdamW fusionado (adamw_rapido)", "rapido", "fp32", "torch", "rapido", False, False, False),
+    "rapido_auto": ('+ precision="auto" (autocast bf16)', "rapido", "auto", "torch", "rapido", False, False, False),
+    "rapido_dropout": ('+ dropout="rapido" (máscaras baratas)', "rapido", "auto", "rapido", "rapido", False, False, False),
+    "rapido_memoria": ("+ reutilizar_memoria()", "rapido", "auto", "rapido", "rapido", False, False, True),
+    "rapido_compile": ("+ torch.compile (model.compile())", "rapido", "auto", "rapido", "rapido", False, True, True),
+    # Controles: la referencia con el mismo asignador que rapido_memoria, para ver cuánto debe a él
+    "referencia_fp32_memoria": ("control: referencia fp32 + reutilizar_memoria()", "referencia", None, None, "adamw",
+                                False, False, True),
+    "referencia_bf16_memoria": ("control: referencia bf16 + reutilizar_memoria()", "referencia", None, None, "adamw",
+                                True, False, True),
 }
 
 
 def construir(variante: str, cfg: dict, estado: dict, device: torch.device):
     """Modelo y optimizador de una variante, con una copia de los pesos iniciales `estado`."""
-    _, tipo, optimizador, _ = VARIANTES[variante]
+    _, tipo, precision, dropout, optimizador, _, compilar, _ = VARIANTES[variante]
     with torch.device("meta"):  # sin inicializar pesos: se cargan a continuación
         if tipo == "referencia":
             from llms_from_scratch.ch04 import GPTModel as GPTModelReferencia
@@ -59,10 +74,10 @@ def construir(variante: str, cfg: dict, estado: dict, device: torch.device):
         elif tipo == "curso":
             model = GPTModel(cfg)
         else:
-            model = GPTModelRapido(cfg, precision="auto" if tipo == "rapido_auto" else "fp32")
+            model = GPTModelRapido(cfg, precision=precision, dropout=dropout)
     model.load_state_dict({k: v.clone() for k, v in estado.items()}, assign=True)
     model.to(device).train()
-    if variante == "rapido_compile":
+    if compilar:
         model.compile()
     if optimizador == "adamw":
         opt = torch.optim.AdamW(model.parameters(), lr=0.0004, weight_decay=0.1)
@@ -71,9 +86,47 @@ def construir(variante: str, cfg: dict, estado: dict, device: torch.device):
     return model, opt
 
 
+def preparar(quick: bool) -> tuple[dict, list, dict]:
+    """La configuración, los lotes de «The Verdict» y los pesos iniciales (semilla 123), iguales en los dos procesos."""
+    cfg = CFG_QUICK if quick else {**GPT_CONFIG_124M, "context_length": 256}
+    torch.manual_seed(123)
+    lotes = list(
+        create_dataloader_v1(load_the_verdict(), batch_size=BATCH_SIZE, max_length=cfg["context_length"],
+                             stride=cfg["context_length"], shuffle=False, drop_last=True)
+    )
+    return cfg, lotes, GPTModel(cfg).state_dict()
+
+
+def medir_variante(variante: str, cfg: dict, estado: dict, lotes: list, pasos: int, device: torch.device) -> dict:
+    """Tokens/s de `pasos` pasos de entrenamiento de una variante, tras un paso de calentamiento que no se cuenta."""
+    model, opt = construir(variante, cfg, estado, device)
+    paso(variante, model, opt, lotes[0], device)  # calentamiento (reserva gradientes y estados de AdamW)
+    tiempo, _ = comun.cronometrar(
+        lambda: [paso(variante, model, opt, lotes[(i + 1) % len(lotes)], device) for i in range(pasos)], device
+    )
+    return {"tokens_s": pasos * BATCH_SIZE * cfg["context_length"] / tiempo}
+
+
+def trabajador(conexion, quick: bool, device_nombre: str | None, hilos: int | None) -> None:
+    """El segundo proceso: activa reutilizar_memoria() y mide las variantes que le pide el proceso principal."""
+    aplicada = reutilizar_memoria()
+    comun.importar_referencia()
+    device = comun.dispositivo(device_nombre, hilos)
+    cfg, lotes, estado = preparar(quick)
+    conexion.send(aplicada)
+    liberar = getattr(ctypes.CDLL(None), "malloc_trim", None) if aplicada else None
+    while (orden := conexion.recv()) is not None:
+        variante, pasos = orden
+        conexion.send(medir_variante(variante, cfg, estado, lotes, pasos, device))
+        if liberar is not None:
+            # Devuelve al sistema lo que el asignador guardaba, para no ocupar la memoria que necesita el proceso
+            # principal mientras mide (la siguiente variante la recupera en su paso de calentamiento, que no se mide)
+            liberar(0)
+
+
 def paso(variante: str, model, opt, lote, device: torch.device) -> float:
     """Un paso de entrenamiento como el de train_model_simple; devuelve la pérdida del lote."""
-    autocast_fuera = VARIANTES[variante][3]
+    autocast_fuera = VARIANTES[variante][5]
     contexto = torch.autocast(device.type, dtype=torch.bfloat16) if autocast_fuera else contextlib.nullcontext()
     opt.zero_grad()
     with contexto:
@@ -99,37 +152,44 @@ def main() -> None:
     comun.importar_referencia()
     device = comun.dispositivo(args.device, args.hilos)
 
-    cfg = CFG_QUICK if args.quick else {**GPT_CONFIG_124M, "context_length": 256}
-    batch_size = 2
     repeticiones = args.repeticiones or (1 if args.quick else 3)
     pasos = args.pasos or (1 if args.quick else 3)
     pasos_perdida = args.pasos_perdida or (3 if args.quick else 20)
     bf16 = comun.bf16_acelerado(device)
-    variantes = [v for v in VARIANTES if (bf16 or v != "referencia_bf16") and (args.compilar or v != "rapido_compile")]
+    variantes = [v for v in VARIANTES
+                 if (bf16 or "bf16" not in v) and (args.compilar or v != "rapido_compile")]
 
     info = comun.entorno(device)
     print(comun.cabecera("Entrenamiento", info))
 
-    torch.manual_seed(123)
-    lotes = list(
-        create_dataloader_v1(load_the_verdict(), batch_size=batch_size, max_length=cfg["context_length"],
-                             stride=cfg["context_length"], shuffle=False, drop_last=True)
-    )
-    estado = GPTModel(cfg).state_dict()  # los mismos pesos iniciales para todas las variantes
+    cfg, lotes, estado = preparar(args.quick)
+    batch_size = BATCH_SIZE
     tokens_por_paso = batch_size * cfg["context_length"]
+
+    # El segundo proceso, para las variantes con reutilizar_memoria() ("spawn": un intérprete nuevo, sin heredar nada)
+    contexto_mp = multiprocessing.get_context("spawn")
+    conexion, conexion_hijo = contexto_mp.Pipe()
+    proceso = contexto_mp.Process(target=trabajador, args=(conexion_hijo, args.quick, args.device, args.hilos))
+    proceso.start()
+    info["reutilizar_memoria_aplicada"] = conexion.recv()
+    if not info["reutilizar_memoria_aplicada"]:
+        print("Aviso: reutilizar_memoria() no se aplica en este sistema (no es Linux con glibc); las variantes "
+              "«+ reutilizar_memoria()» se miden igual, con el asignador de siempre.")
 
     def medir(variante: str) -> dict:
         if variante == "pico":
             return {"fp32": comun.pico_matmul(torch.float32, device), "bf16": comun.pico_matmul(torch.bfloat16, device)}
-        model, opt = construir(variante, cfg, estado, device)
-        paso(variante, model, opt, lotes[0], device)  # calentamiento (reserva gradientes y estados de AdamW)
-        tiempo, _ = comun.cronometrar(
-            lambda: [paso(variante, model, opt, lotes[(i + 1) % len(lotes)], device) for i in range(pasos)], device
-        )
-        return {"tokens_s": pasos * tokens_por_paso / tiempo}
+        if VARIANTES[variante][7]:  # en el proceso con reutilizar_memoria()
+            conexion.send((variante, pasos))
+            return conexion.recv()
+        return medir_variante(variante, cfg, estado, lotes, pasos, device)
 
     print(f"Velocidad: {repeticiones} vueltas alternadas × {pasos} pasos medidos (más 1 de calentamiento) por variante")
-    vueltas = comun.alternar(["pico", *variantes], repeticiones, medir)
+    try:
+        vueltas = comun.alternar(["pico", *variantes], repeticiones, medir)
+    finally:
+        conexion.send(None)  # el segundo proceso termina
+        proceso.join()
     pico = {d: comun.mediana(v[d] for v in vueltas["pico"]) for d in ("fp32", "bf16")}
     flops = flops_por_paso(GPTModel(cfg), cfg, tokens_por_paso)
 
@@ -137,7 +197,7 @@ def main() -> None:
     for v in variantes:
         tokens_s = comun.mediana(x["tokens_s"] for x in vueltas[v])
         gflops = flops / (tokens_por_paso / tokens_s) / 1e9
-        en_bf16 = v in ("referencia_bf16",) or (v.startswith("rapido_") and v not in ("rapido_piezas", "rapido_adamw") and bf16)
+        en_bf16 = VARIANTES[v][5] or (VARIANTES[v][2] == "auto" and bf16)
         resultados[v] = {
             "tokens_s": round(tokens_s, 1),
             "tokens_s_vueltas": [round(x["tokens_s"], 1) for x in vueltas[v]],
@@ -155,12 +215,13 @@ def main() -> None:
     ]
     print()
     print(comun.tabla(["Variante", "tokens/s", "× ref. fp32", "GFLOP/s", "% del pico"], filas))
-    print("tokens/s: mediana de las vueltas; × ref. fp32: mediana de los cocientes de cada vuelta.")
+    print("tokens/s: mediana de las vueltas; × ref. fp32: mediana de los cocientes de cada vuelta. Las variantes "
+          "con reutilizar_memoria() se miden en un segundo proceso.")
     print(f"Pico medido (matmul 2048³): fp32 {pico['fp32']:.0f} GFLOP/s, bf16 {pico['bf16']:.0f} GFLOP/s. "
           f"FLOP por paso ≈ {flops / 1e9:.0f} G (6·N·tokens + atención).")
 
     # --- Pérdida tras `pasos_perdida` pasos: didáctico fp32 frente al camino rápido completo -----------------------
-    rapido = "rapido_compile" if args.compilar else "rapido_auto"
+    rapido = "rapido_dropout"  # todas las cuentas del camino rápido (reutilizar_memoria y compile no las cambian)
     perdida = {}
     for v in ("curso_fp32", rapido):
         model, opt = construir(v, cfg, estado, device)
@@ -187,6 +248,12 @@ def main() -> None:
     print(f"Diferencia relativa de la pérdida media: {100 * diferencia:+.2f} % (objetivo: dentro de ±2 %)")
 
     mejor = max((v for v in resultados if v.startswith("rapido_")), key=lambda v: resultados[v]["vs_referencia_fp32"])
+    mismo_asignador = {  # el camino rápido frente a la referencia con el mismo asignador, en la misma vuelta
+        f"{v}_vs_referencia_{d}_memoria": round(comun.mediana(
+            x["tokens_s"] / r["tokens_s"]
+            for x, r in zip(vueltas[v], vueltas[f"referencia_{d}_memoria"], strict=True)), 3)
+        for v in ("rapido_memoria",) for d in ("fp32", "bf16") if f"referencia_{d}_memoria" in vueltas
+    }
     cifras = {
         "benchmark": "entrenamiento",
         "quick": args.quick,
@@ -201,9 +268,12 @@ def main() -> None:
             "rapido_vs_referencia_fp32": resultados[mejor]["vs_referencia_fp32"],
             "mejor_rapido": mejor,
             "curso_fp32_vs_referencia_fp32": resultados["curso_fp32"]["vs_referencia_fp32"],
+            **mismo_asignador,
             "perdida_dentro_del_2_por_ciento": abs(diferencia) <= 0.02,
         },
     }
+    for clave, cociente in mismo_asignador.items():
+        print(f"Con el mismo asignador ({clave}): {cociente:.2f}×")
     print(f"Carga al terminar: {cifras['carga_fin']}")
     comun.imprimir_json(cifras, args.guardar)
 

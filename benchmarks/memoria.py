@@ -28,10 +28,12 @@ import torch
 from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
+from seccion05.gptModelRapido import reutilizar_memoria
 
 MIB = 2**20
 
-ENTRENAMIENTO = ["referencia_fp32", "referencia_bf16", "curso_fp32", "rapido_adamw", "rapido_auto"]
+ENTRENAMIENTO = ["referencia_fp32", "referencia_bf16", "curso_fp32", "rapido_adamw", "rapido_auto", "rapido_dropout",
+                 "rapido_memoria"]
 GENERACION = ["curso_sin_cache", "rapido_cache", "rapido_cache_bf16"]
 
 
@@ -67,6 +69,8 @@ def _pico_rss() -> float:
 
 def hijo(tipo: str, variante: str, quick: bool, device_nombre: str | None) -> dict:
     """Se ejecuta en el proceso nuevo: construye, mide la base, hace el trabajo y devuelve las cifras."""
+    if tipo == "entrenamiento" and entrenamiento.VARIANTES[variante][7]:
+        reutilizar_memoria()  # antes de reservar nada: el pico incluye lo que el asignador se queda
     comun.importar_referencia()
     device = comun.dispositivo(device_nombre)
     if tipo == "entrenamiento":

@@ -141,7 +141,11 @@ def rendimiento_entrenamiento(destino: Path) -> Path:
         "rapido_piezas": "+ SDPA, LayerNorm y GELU nativas",
         "rapido_adamw": "+ AdamW fusionado",
         "rapido_auto": "+ autocast bf16",
+        "rapido_dropout": "+ dropout rápido",
+        "rapido_memoria": "+ reutilizar_memoria()",
         "rapido_compile": "+ torch.compile",
+        "referencia_fp32_memoria": "control: referencia fp32\n+ reutilizar_memoria()",
+        "referencia_bf16_memoria": "control: referencia bf16\n+ reutilizar_memoria()",
     }
     variantes = [v for v in nombres if v in cifras["variantes"]]
     valores = [cifras["variantes"][v]["tokens_s"] for v in variantes]
