@@ -526,8 +526,14 @@ def generate_cached(
         return idx
 
     cache = KVCache(len(model.trf_blocks), max_len=min(window, total)) if use_cache else None
-    hilos = torch.get_num_threads() if use_cache and idx.device.type == "cpu" else 1
-    reparto = RepartoGEMV(hilos)  # con un hilo (o en GPU) no reparte nada
+    # Reparte los productos de un token entre los hilos solo si el modelo calcula en fp32 en la CPU: con bf16
+    # (pesos o autocast), PyTorch ya usa todos los hilos en esos productos y el reparto solo le quitaría hilos.
+    fp32_en_cpu = (
+        idx.device.type == "cpu"
+        and model.out_head.weight.dtype == torch.float32
+        and (not isinstance(model, GPTModelRapido) or model.dtype_autocast(idx.device) is None)
+    )
+    reparto = RepartoGEMV(torch.get_num_threads() if use_cache and fp32_en_cpu else 1)  # con 1 hilo no reparte
     try:
         return _generar(model, idx, max_new_tokens, window, temperature, top_k, eos_id, use_cache, cache, reparto)
     finally:
@@ -553,7 +559,7 @@ def _generar(model, idx, max_new_tokens, window, temperature, top_k, eos_id, use
             if not use_cache:
                 logits = model(idx[:, -window:])  # recalcula la ventana entera
             elif cache.seq_len < cache.max_len:
-                with reparto:  # productos matriz-vector repartidos entre los hilos
+                with reparto if reparto.hilos > 1 else contextlib.nullcontext():  # GEMV repartidos entre los hilos
                     logits = model(idx_next, cache=cache)  # solo el token nuevo: (b, 1, vocab_size)
             else:
                 cache.reset()  # ventana deslizante (recortar=True): las posiciones cambian, se recalcula

@@ -634,3 +634,24 @@ def test_generate_cached_reparte_y_da_los_mismos_tokens(modelos, monkeypatch):
         torch.set_num_threads(hilos_antes)
     assert len(llamadas) == 9 * (6 * CFG["n_layers"] + 1)  # 9 pasos de un token (el primero es el prellenado)
     assert torch.equal(con, generate_text_simple(gpt, idx, max_new_tokens=10, context_size=CFG["context_length"]))
+
+
+@pytest.mark.parametrize("como", ["pesos_bf16", "autocast"])
+def test_generate_cached_no_reparte_ni_quita_hilos_en_bf16(modelos, monkeypatch, como):
+    _, rapido = modelos
+    if como == "pesos_bf16":
+        rapido = rapido.to(torch.bfloat16)
+    else:
+        rapido.precision = "bf16"
+    monkeypatch.setattr(gptModelRapido, "MIN_ELEMENTOS_REPARTO", 0)
+    hilos_vistos = []
+    forward = GPTModelRapido.forward
+    monkeypatch.setattr(GPTModelRapido, "forward",
+                        lambda self, *a, **k: hilos_vistos.append(torch.get_num_threads()) or forward(self, *a, **k))
+    hilos_antes = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        generate_cached(rapido, torch.tensor([[6109, 3626]]), max_new_tokens=4)
+    finally:
+        torch.set_num_threads(hilos_antes)
+    assert hilos_vistos == [2] * 4  # PyTorch conserva sus hilos en cada paso
