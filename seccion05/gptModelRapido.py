@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import math
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -122,16 +121,21 @@ class MultiHeadAttentionRapida(MultiHeadAttention):
     Entrada: (b, num_tokens, d_in). Salida: (b, num_tokens, d_out). Con `cache`, las claves y valores de los
     `num_tokens` tokens nuevos se añaden a los guardados y cada consulta atiende a todos los anteriores.
 
-    Con `dropout_rapido=True` y dropout activo en CPU (entrenando), la atención se calcula con sus operaciones
-    sueltas y las máscaras de `dropout_rapido`: en CPU, `scaled_dot_product_attention` con dropout no tiene núcleo
+    Con `dropout_rapido=True`, su dropout es un `DropoutRapido`, y entrenando en CPU (sin caché) usa el `forward` de
+    la sección 4 tal cual, con esas máscaras: en CPU, `scaled_dot_product_attention` con dropout no tiene núcleo
     fusionado y cae en esas mismas operaciones, pero con el dropout lento de `F.dropout`.
     """
 
     def __init__(self, *args, dropout_rapido: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.dropout_rapido = dropout_rapido
+        if dropout_rapido:
+            self.dropout = DropoutRapido(self.dropout.p)  # sin parámetros: el state_dict no cambia
 
     def forward(self, x, cache: KVCache | None = None, layer_idx: int = 0):
+        if cache is None and self.training and self.dropout.p > 0.0 and self.dropout_rapido and x.device.type == "cpu":
+            return super().forward(x)  # entrenando en CPU: la atención de la sección 4, con las máscaras rápidas
+
         b, num_tokens, _ = x.shape
 
         # (b, num_tokens, d_out) -> (b, num_heads, num_tokens, head_dim)
@@ -144,13 +148,7 @@ class MultiHeadAttentionRapida(MultiHeadAttention):
         if cache is not None:
             keys, values = cache.update(layer_idx, keys, values)  # (b, num_heads, inicio + num_tokens, head_dim)
 
-        if inicio == 0 and dropout_p > 0.0 and self.dropout_rapido and x.device.type == "cpu":
-            # Entrenando en CPU: las mismas cuentas que la sección 4, con las máscaras de dropout rápidas
-            puntuaciones = queries @ keys.transpose(2, 3) * (1.0 / math.sqrt(self.head_dim))  # (b, h, n, n)
-            puntuaciones = puntuaciones.masked_fill(self.mask.bool()[:num_tokens, :num_tokens], float("-inf"))
-            pesos = dropout_rapido(torch.softmax(puntuaciones, dim=-1), dropout_p)
-            context_vec = pesos @ values  # (b, num_heads, num_tokens, head_dim)
-        elif inicio == 0:
+        if inicio == 0:
             # Sin nada guardado antes: la máscara causal de siempre
             context_vec = F.scaled_dot_product_attention(queries, keys, values, dropout_p=dropout_p, is_causal=True)
         elif num_tokens == 1:
