@@ -190,19 +190,23 @@ class RepartoGEMV:
         self._pool = ThreadPoolExecutor(hilos - 1, thread_name_prefix="gemv") if hilos > 1 else None
 
     def __enter__(self) -> RepartoGEMV:
-        self._hilos_torch = torch.get_num_threads()
-        torch.set_num_threads(1)
-        RepartoGEMV.actual = self
+        if self._pool is not None:  # con un solo hilo no hay nada que repartir: no toca los hilos de PyTorch
+            self._hilos_torch = torch.get_num_threads()
+            torch.set_num_threads(1)
+            RepartoGEMV.actual = self
         return self
 
     def __exit__(self, *exc) -> None:
-        RepartoGEMV.actual = None
-        torch.set_num_threads(self._hilos_torch)
+        if self._pool is not None:
+            RepartoGEMV.actual = None
+            torch.set_num_threads(self._hilos_torch)
 
     def cerrar(self) -> None:
         """Termina los hilos auxiliares."""
         if self._pool is not None:
             self._pool.shutdown()
+
+    close = cerrar  # el nombre que busca contextlib.closing
 
     def puede(self, x: torch.Tensor, weight: torch.Tensor) -> bool:
         """True si conviene repartir x·Wᵀ: una sola fila, en CPU, fp32, sin gradientes ni autocast, y W grande."""
@@ -539,16 +543,8 @@ def generate_cached(
         and model.out_head.weight.dtype == torch.float32
         and (not isinstance(model, GPTModelRapido) or model.dtype_autocast(idx.device) is None)
     )
-    reparto = RepartoGEMV(torch.get_num_threads() if use_cache and fp32_en_cpu else 1)  # con 1 hilo no reparte
-    try:
-        return _generar(model, idx, max_new_tokens, window, temperature, top_k, eos_id, use_cache, cache, reparto)
-    finally:
-        reparto.cerrar()
-
-
-def _generar(model, idx, max_new_tokens, window, temperature, top_k, eos_id, use_cache, cache, reparto):
-    """El bucle de `generate_cached` (los argumentos ya están comprobados)."""
-    with torch.no_grad():
+    hilos = torch.get_num_threads() if use_cache and fp32_en_cpu else 1  # con 1 hilo, el reparto no hace nada
+    with torch.no_grad(), contextlib.closing(RepartoGEMV(hilos)) as reparto:  # closing: cierra sus hilos al salir
         # Primer paso: todo el texto inicial (llena la caché con sus claves y valores)
         logits = model(idx[:, -window:], cache=cache) if use_cache else model(idx[:, -window:])
         finished = torch.zeros(idx.shape[0], 1, dtype=torch.bool, device=idx.device)  # (b, 1)
@@ -565,7 +561,7 @@ def _generar(model, idx, max_new_tokens, window, temperature, top_k, eos_id, use
             if not use_cache:
                 logits = model(idx[:, -window:])  # recalcula la ventana entera
             elif cache.seq_len < cache.max_len:
-                with reparto if reparto.hilos > 1 else contextlib.nullcontext():  # GEMV repartidos entre los hilos
+                with reparto:  # productos matriz-vector repartidos entre los hilos
                     logits = model(idx_next, cache=cache)  # solo el token nuevo: (b, 1, vocab_size)
             else:
                 cache.reset()  # ventana deslizante (recortar=True): las posiciones cambian, se recalcula
