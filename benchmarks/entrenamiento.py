@@ -20,6 +20,7 @@ import contextlib
 import ctypes
 import multiprocessing
 import time
+from typing import NamedTuple
 
 import comun
 import torch
@@ -42,44 +43,54 @@ CFG_QUICK = {
     "qkv_bias": False,
 }
 
-# Qué lleva cada variante: descripción, modelo ("referencia", "curso" o "rapido"), precisión y dropout del rápido,
-# optimizador ("adamw" o "rapido"), autocast bf16 por fuera del modelo, compilar, y si se mide en el proceso con
-# reutilizar_memoria(). Cada variante rápida añade una cosa a la anterior.
+class Variante(NamedTuple):
+    """Qué lleva cada variante de entrenamiento. Cada variante rápida añade una cosa a la anterior."""
+
+    descripcion: str
+    modelo: str  # "referencia" (el paquete del libro), "curso" (GPTModel) o "rapido" (GPTModelRapido)
+    precision: str | None = None  # del GPTModelRapido: "fp32" o "auto"
+    dropout: str | None = None  # del GPTModelRapido: "torch" o "rapido"
+    optimizador: str = "adamw"  # "adamw" (torch.optim.AdamW) o "rapido" (adamw_rapido)
+    autocast_fuera: bool = False  # autocast bf16 por fuera del modelo (la referencia no lo trae dentro)
+    compilar: bool = False  # model.compile()
+    memoria: bool = False  # se mide en el segundo proceso, con reutilizar_memoria()
+
+
 VARIANTES = {
-    "referencia_fp32": ("referencia: GPTModel del libro, fp32, AdamW", "referencia", None, None, "adamw", False, False, False),
-    "referencia_bf16": ("referencia con autocast bf16", "referencia", None, None, "adamw", True, False, False),
-    "curso_fp32": ("curso: GPTModel (sección 4), fp32, AdamW", "curso", None, None, "adamw", False, False, False),
-    "rapido_piezas": ("+ piezas fusionadas (SDPA, LayerNorm, GELU)", "rapido", "fp32", "torch", "adamw", False, False, False),
-    "rapido_adamw": ("+ AdamW fusionado (adamw_rapido)", "rapido", "fp32", "torch", "rapido", False, False, False),
-    "rapido_auto": ('+ precision="auto" (autocast bf16)', "rapido", "auto", "torch", "rapido", False, False, False),
-    "rapido_dropout": ('+ dropout="rapido" (máscaras baratas)', "rapido", "auto", "rapido", "rapido", False, False, False),
-    "rapido_memoria": ("+ reutilizar_memoria()", "rapido", "auto", "rapido", "rapido", False, False, True),
-    "rapido_compile": ("+ torch.compile (model.compile())", "rapido", "auto", "rapido", "rapido", False, True, True),
+    "referencia_fp32": Variante("referencia: GPTModel del libro, fp32, AdamW", "referencia"),
+    "referencia_bf16": Variante("referencia con autocast bf16", "referencia", autocast_fuera=True),
+    "curso_fp32": Variante("curso: GPTModel (sección 4), fp32, AdamW", "curso"),
+    "rapido_piezas": Variante("+ piezas fusionadas (SDPA, LayerNorm, GELU)", "rapido", "fp32", "torch"),
+    "rapido_adamw": Variante("+ AdamW fusionado (adamw_rapido)", "rapido", "fp32", "torch", "rapido"),
+    "rapido_auto": Variante('+ precision="auto" (autocast bf16)', "rapido", "auto", "torch", "rapido"),
+    "rapido_dropout": Variante('+ dropout="rapido" (máscaras baratas)', "rapido", "auto", "rapido", "rapido"),
+    "rapido_memoria": Variante("+ reutilizar_memoria()", "rapido", "auto", "rapido", "rapido", memoria=True),
+    "rapido_compile": Variante("+ torch.compile (model.compile())", "rapido", "auto", "rapido", "rapido",
+                               compilar=True, memoria=True),
     # Controles: la referencia con el mismo asignador que rapido_memoria, para ver cuánto debe a él
-    "referencia_fp32_memoria": ("control: referencia fp32 + reutilizar_memoria()", "referencia", None, None, "adamw",
-                                False, False, True),
-    "referencia_bf16_memoria": ("control: referencia bf16 + reutilizar_memoria()", "referencia", None, None, "adamw",
-                                True, False, True),
+    "referencia_fp32_memoria": Variante("control: referencia fp32 + reutilizar_memoria()", "referencia", memoria=True),
+    "referencia_bf16_memoria": Variante("control: referencia bf16 + reutilizar_memoria()", "referencia",
+                                        autocast_fuera=True, memoria=True),
 }
 
 
 def construir(variante: str, cfg: dict, estado: dict, device: torch.device):
     """Modelo y optimizador de una variante, con una copia de los pesos iniciales `estado`."""
-    _, tipo, precision, dropout, optimizador, _, compilar, _ = VARIANTES[variante]
+    elegida = VARIANTES[variante]
     with torch.device("meta"):  # sin inicializar pesos: se cargan a continuación
-        if tipo == "referencia":
+        if elegida.modelo == "referencia":
             from llms_from_scratch.ch04 import GPTModel as GPTModelReferencia
 
             model = GPTModelReferencia(cfg)
-        elif tipo == "curso":
+        elif elegida.modelo == "curso":
             model = GPTModel(cfg)
         else:
-            model = GPTModelRapido(cfg, precision=precision, dropout=dropout)
+            model = GPTModelRapido(cfg, precision=elegida.precision, dropout=elegida.dropout)
     model.load_state_dict({k: v.clone() for k, v in estado.items()}, assign=True)
     model.to(device).train()
-    if compilar:
+    if elegida.compilar:
         model.compile()
-    if optimizador == "adamw":
+    if elegida.optimizador == "adamw":
         opt = torch.optim.AdamW(model.parameters(), lr=0.0004, weight_decay=0.1)
     else:
         opt = adamw_rapido(model.parameters(), lr=0.0004, weight_decay=0.1)
@@ -126,8 +137,8 @@ def trabajador(conexion, quick: bool, device_nombre: str | None, hilos: int | No
 
 def paso(variante: str, model, opt, lote, device: torch.device) -> float:
     """Un paso de entrenamiento como el de train_model_simple; devuelve la pérdida del lote."""
-    autocast_fuera = VARIANTES[variante][5]
-    contexto = torch.autocast(device.type, dtype=torch.bfloat16) if autocast_fuera else contextlib.nullcontext()
+    contexto = (torch.autocast(device.type, dtype=torch.bfloat16) if VARIANTES[variante].autocast_fuera
+                else contextlib.nullcontext())
     opt.zero_grad()
     with contexto:
         loss = calc_loss_batch(*lote, model, device)
@@ -179,7 +190,7 @@ def main() -> None:
     def medir(variante: str) -> dict:
         if variante == "pico":
             return {"fp32": comun.pico_matmul(torch.float32, device), "bf16": comun.pico_matmul(torch.bfloat16, device)}
-        if VARIANTES[variante][7]:  # en el proceso con reutilizar_memoria()
+        if VARIANTES[variante].memoria:  # en el proceso con reutilizar_memoria()
             conexion.send((variante, pasos))
             return conexion.recv()
         return medir_variante(variante, cfg, estado, lotes, pasos, device)
@@ -197,7 +208,7 @@ def main() -> None:
     for v in variantes:
         tokens_s = comun.mediana(x["tokens_s"] for x in vueltas[v])
         gflops = flops / (tokens_por_paso / tokens_s) / 1e9
-        en_bf16 = VARIANTES[v][5] or (VARIANTES[v][2] == "auto" and bf16)
+        en_bf16 = VARIANTES[v].autocast_fuera or (VARIANTES[v].precision == "auto" and bf16)
         resultados[v] = {
             "tokens_s": round(tokens_s, 1),
             "tokens_s_vueltas": [round(x["tokens_s"], 1) for x in vueltas[v]],
@@ -209,7 +220,7 @@ def main() -> None:
             "fraccion_pico": round(gflops / pico["bf16" if en_bf16 else "fp32"], 3),
         }
     filas = [
-        [VARIANTES[v][0], f"{r['tokens_s']:.1f}", f"{r['vs_referencia_fp32']:.2f}×", f"{r['gflops']:.0f}",
+        [VARIANTES[v].descripcion, f"{r['tokens_s']:.1f}", f"{r['vs_referencia_fp32']:.2f}×", f"{r['gflops']:.0f}",
          f"{100 * r['fraccion_pico']:.0f} % ({r['dtype_calculo']})"]
         for v, r in resultados.items()
     ]
@@ -242,7 +253,7 @@ def main() -> None:
           "modo evaluación; cada camino con su precisión):")
     print(comun.tabla(
         ["Camino", f"pérdida del paso {pasos_perdida}", "pérdida media", "segundos"],
-        [[VARIANTES[v][0], f"{r['perdida_ultimo_paso']:.4f}", f"{r['perdida_media_lotes']:.4f}", f"{r['segundos']:.1f}"]
+        [[VARIANTES[v].descripcion, f"{r['perdida_ultimo_paso']:.4f}", f"{r['perdida_media_lotes']:.4f}", f"{r['segundos']:.1f}"]
          for v, r in perdida.items()],
     ))
     print(f"Diferencia relativa de la pérdida media: {100 * diferencia:+.2f} % (objetivo: dentro de ±2 %)")

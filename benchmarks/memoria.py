@@ -69,7 +69,7 @@ def _pico_rss() -> float:
 
 def hijo(tipo: str, variante: str, quick: bool, device_nombre: str | None) -> dict:
     """Se ejecuta en el proceso nuevo: construye, mide la base, hace el trabajo y devuelve las cifras."""
-    if tipo == "entrenamiento" and entrenamiento.VARIANTES[variante][7]:
+    if tipo == "entrenamiento" and entrenamiento.VARIANTES[variante].memoria:
         reutilizar_memoria()  # antes de reservar nada: el pico incluye lo que el asignador se queda
     comun.importar_referencia()
     device = comun.dispositivo(device_nombre)
@@ -141,7 +141,7 @@ def main() -> None:
             resultados[f"{tipo}/{variante}"] = cifras
         print(f"  {tipo}/{variante}: {comun.resumen(resultados[f'{tipo}/{variante}'])}", flush=True)
 
-    descripciones = {**{f"entrenamiento/{k}": v[0] for k, v in entrenamiento.VARIANTES.items()},
+    descripciones = {**{f"entrenamiento/{k}": v.descripcion for k, v in entrenamiento.VARIANTES.items()},
                      **{f"generacion/{k}": v for k, v in generacion.VARIANTES.items()}}
     filas = [
         [descripciones[k], "error", "—", "—"] if "error" in r else
