@@ -15,11 +15,11 @@ from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_
 from seccion04_ImplementacionGPTGeneracionTexto.layerNorm import LayerNorm
 from seccion04_ImplementacionGPTGeneracionTexto.multiHeadAttention import MultiHeadAttention
 from seccion04_ImplementacionGPTGeneracionTexto.transformerBlock import TransformerBlock
+from tests.configuraciones import CFG_DIMINUTA
 from tests.cuadernos import assert_misma_definicion
 
 CUADERNO = "seccion04_ImplementacionGPTGeneracionTexto/1_implementacion_gpt.ipynb"
-CFG = {"vocab_size": 50257, "context_length": 16, "emb_dim": 32, "n_heads": 2, "n_layers": 2, "drop_rate": 0.1,
-       "qkv_bias": False}
+CFG = CFG_DIMINUTA
 
 
 # --- LayerNorm -----------------------------------------------------------------------------------------------------

@@ -6,17 +6,10 @@ import torch
 from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
 from seccion05.generate import generate
+from tests.configuraciones import CFG_DIMINUTA
 from tests.cuadernos import assert_misma_definicion
 
-CFG_MINI = {
-    "vocab_size": 97,
-    "context_length": 16,
-    "emb_dim": 32,
-    "n_heads": 2,
-    "n_layers": 2,
-    "drop_rate": 0.0,
-    "qkv_bias": False,
-}
+CFG_MINI = {**CFG_DIMINUTA, "vocab_size": 97, "drop_rate": 0.0}
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import torch.nn as nn
 
 from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
+from tests.configuraciones import CFG_DIMINUTA
 from tests.cuadernos import assert_misma_definicion
 
 CUADERNO = "seccion04_ImplementacionGPTGeneracionTexto/1_implementacion_gpt.ipynb"
-CFG = {"vocab_size": 50257, "context_length": 16, "emb_dim": 32, "n_heads": 2, "n_layers": 2, "drop_rate": 0.1,
-       "qkv_bias": False}
+CFG = CFG_DIMINUTA
 
 
 class ModeloEspia(nn.Module):

@@ -12,11 +12,11 @@ from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
 from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, _comprobar_entrada
+from tests.configuraciones import CFG_DIMINUTA
 from tests.cuadernos import assert_misma_definicion
 
 CUADERNO = "seccion04_ImplementacionGPTGeneracionTexto/1_implementacion_gpt.ipynb"
-CFG = {"vocab_size": 50257, "context_length": 16, "emb_dim": 32, "n_heads": 2, "n_layers": 2, "drop_rate": 0.1,
-       "qkv_bias": False}
+CFG = CFG_DIMINUTA
 CFG_124M_256 = {**GPT_CONFIG_124M, "context_length": 256}
 
 # (clave, forma, primeros 3 elementos, último elemento, suma, suma de valores absolutos), medidos con el libro.

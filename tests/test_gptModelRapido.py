@@ -26,17 +26,10 @@ from seccion05.gptModelRapido import (
     dropout_rapido,
     generate_cached,
 )
+from tests.configuraciones import CFG_DIMINUTA
 from tests.cuadernos import assert_misma_definicion
 
-CFG = {
-    "vocab_size": 50257,
-    "context_length": 16,
-    "emb_dim": 32,
-    "n_heads": 2,
-    "n_layers": 2,
-    "drop_rate": 0.1,
-    "qkv_bias": False,
-}
+CFG = CFG_DIMINUTA
 
 # Tolerancia de los logits del camino rápido en fp32 frente a los del didáctico: las dos calculan lo mismo
 # con otro orden de operaciones (núcleos fusionados), así que solo difieren en el redondeo de fp32.

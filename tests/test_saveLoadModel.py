@@ -17,17 +17,10 @@ from seccion05.saveLoadModel import (
     model_config,
     save_checkpoint,
 )
+from tests.configuraciones import CFG_DIMINUTA
 from tests.cuadernos import assert_misma_definicion
 
-CFG_MINI = {
-    "vocab_size": 97,
-    "context_length": 16,
-    "emb_dim": 32,
-    "n_heads": 2,
-    "n_layers": 2,
-    "drop_rate": 0.1,  # con dropout: el estado aleatorio importa al reanudar
-    "qkv_bias": False,
-}
+CFG_MINI = {**CFG_DIMINUTA, "vocab_size": 97}  # con dropout: el estado aleatorio importa al reanudar
 
 
 def _modelo_y_optimizador(cfg=CFG_MINI):

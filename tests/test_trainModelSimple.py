@@ -32,21 +32,14 @@ from seccion05.trainModelSimple import (
     save_verdict_model,
     train_model_simple,
 )
+from tests.configuraciones import CFG_DIMINUTA
 from tests.cuadernos import assert_misma_definicion
 
 matplotlib.use("Agg")
 
 CUADERNO = "seccion05/2_entrenando_llm.ipynb"
 START_CONTEXT = "Every effort moves you"
-CFG_PEQUENA = {
-    "vocab_size": 50257,
-    "context_length": 16,
-    "emb_dim": 32,
-    "n_heads": 2,
-    "n_layers": 2,
-    "drop_rate": 0.1,
-    "qkv_bias": False,
-}
+CFG_PEQUENA = CFG_DIMINUTA
 BATCH_SIZE = 2
 
 # Ejecución de referencia, obtenida a mano con el código del autor del libro
