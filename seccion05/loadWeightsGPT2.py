@@ -15,7 +15,6 @@ Se explica en: seccion05/5_cargar_pesos_gpt2.ipynb
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from seccion02_TrabajarDatosTexto.theVerdict import sha256_file
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
 
@@ -178,15 +178,6 @@ def check_gpt2_safetensors(path: str | os.PathLike, cfg: dict) -> None:
                 f"{path}: el tensor {nombre} tiene forma {tuple(cabecera[nombre]['shape'])} y la configuración "
                 f"elegida espera {forma}. ¿Es el archivo de otro tamaño de GPT-2?"
             )
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Suma sha256 (hexadecimal) de un archivo, leído por trozos."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for bloque in iter(lambda: f.read(1 << 20), b""):
-            h.update(bloque)
-    return h.hexdigest()
 
 
 def download_file_resumable(url: str, path: str | os.PathLike, size: int | None = None, sha256: str | None = None,
