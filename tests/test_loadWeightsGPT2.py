@@ -6,14 +6,14 @@ prueba contra un servidor HTTP local (127.0.0.1) que sabe reanudar y que puede c
 """
 
 import hashlib
-import http.server
 import json
+import re
 import struct
-import threading
 
 import pytest
 import torch
 
+from seccion02_TrabajarDatosTexto.downloadFile import DownloadError
 from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
 from seccion05 import loadWeightsGPT2
@@ -23,7 +23,6 @@ from seccion05.loadWeightsGPT2 import (
     GPT2DownloadError,
     assign,
     check_gpt2_safetensors,
-    download_file_resumable,
     download_gpt2,
     gpt2_config,
     gpt2_expected_shapes,
@@ -35,6 +34,7 @@ from seccion05.loadWeightsGPT2 import (
     read_safetensors_header,
 )
 from tests.cuadernos import assert_misma_definicion
+from tests.servidorHTTP import ServidorLocal
 
 # Dependencias solo de pruebas (la CI las instala; ver .ci/run): sin ellas, este archivo se omite.
 save_file = pytest.importorskip("safetensors.torch", reason="instala safetensors para esta prueba").save_file
@@ -245,137 +245,90 @@ def test_load_pretrained_gpt2_con_pesos(hf_mini, tmp_path, monkeypatch, entrada)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Descarga: servidor HTTP local con soporte de Range, que puede cortar la conexión a mitad de archivo
-
-
-class _Servidor:
-    def __init__(self, contenido: bytes):
-        self.contenido = contenido
-        self.cortar_tras = None  # bytes enviados antes de cortar (None: no corta)
-        self.admite_range = True
-        self.peticiones = []
-        servidor = self
-
-        class Manejador(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                rango = self.headers.get("Range")
-                servidor.peticiones.append(rango)
-                inicio = 0
-                if rango and servidor.admite_range:
-                    inicio = int(rango.removeprefix("bytes=").removesuffix("-"))
-                    if inicio >= len(servidor.contenido):
-                        self.send_response(416)
-                        self.end_headers()
-                        return
-                    self.send_response(206)
-                else:
-                    self.send_response(200)
-                cuerpo = servidor.contenido[inicio:]
-                self.send_header("Content-Length", str(len(cuerpo)))
-                self.end_headers()
-                if servidor.cortar_tras is not None:
-                    self.wfile.write(cuerpo[: servidor.cortar_tras])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(cuerpo)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Manejador)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/model.safetensors"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def cerrar(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+# Descarga (download_file, de downloadFile.py, se prueba a fondo en tests/test_downloadFile.py): aquí, lo propio
+# de GPT-2, contra un servidor HTTP local que sirve el model.safetensors en miniatura
 
 
 @pytest.fixture
 def servidor(archivo_mini):
-    s = _Servidor(archivo_mini.read_bytes())
-    yield s
-    s.cerrar()
+    with ServidorLocal(archivo_mini.read_bytes(), "model.safetensors") as s:
+        yield s
 
 
 def _sha(datos: bytes) -> str:
     return hashlib.sha256(datos).hexdigest()
 
 
-def test_descarga_completa_y_comprobada(servidor, tmp_path):
-    destino = tmp_path / "m" / "model.safetensors"
-    download_file_resumable(servidor.url, destino, size=len(servidor.contenido), sha256=_sha(servidor.contenido),
-                            progress=False, verify=lambda p: check_gpt2_safetensors(p, CFG_MINI))
-    assert destino.read_bytes() == servidor.contenido
-    assert sorted(p.name for p in destino.parent.iterdir()) == ["model.safetensors"]  # sin .part
+@pytest.fixture
+def gpt2_mini(monkeypatch, servidor):
+    """Un «tamaño» más de GPT-2, el de miniatura, que se descarga del servidor local."""
+
+    def registrar(size=None, sha256=None):
+        monkeypatch.setitem(GPT2_MODELS, "gpt2-mini", {"repo": "prueba/gpt2-mini", "emb_dim": 64, "n_layers": 2,
+                                                       "n_heads": 4, "revision": "main", "size": size,
+                                                       "sha256": sha256})
+        monkeypatch.setattr(loadWeightsGPT2, "GPT2_BASE_CONFIG", {**CFG_MINI})
+        monkeypatch.setattr(loadWeightsGPT2, "gpt2_url", lambda model_name: servidor.url)
+        return "gpt2-mini"
+
+    return registrar
 
 
-def test_descarga_cortada_se_reanuda(servidor, tmp_path):
-    destino = tmp_path / "model.safetensors"
-    mitad = len(servidor.contenido) // 2
-    servidor.cortar_tras = mitad
-    with pytest.raises(GPT2DownloadError, match="Lo descargado se conserva en .*model.safetensors.part"):
-        download_file_resumable(servidor.url, destino, size=len(servidor.contenido), progress=False)
+def test_los_tamanos_fijan_su_version():
+    for nombre, info in GPT2_MODELS.items():
+        assert info["revision"] == "main" or re.fullmatch(r"[0-9a-f]{40}", info["revision"]), nombre
+        assert info["sha256"] is None or re.fullmatch(r"[0-9a-f]{64}", info["sha256"]), nombre
+        assert info["sha256"] is None or info["revision"] != "main", nombre  # una suma solo vale para un commit
+    # Solo el 124M tiene tamaño y sha256: es el único cuya descarga se puede reanudar
+    assert [n for n, i in GPT2_MODELS.items() if i["size"] and i["sha256"]] == ["gpt2-small (124M)"]
+
+
+def test_el_error_de_siempre_es_el_de_download_file():
+    assert GPT2DownloadError is DownloadError
+
+
+def test_download_gpt2_cortada_se_reanuda(gpt2_mini, servidor, tmp_path, capsys):
+    contenido = servidor.contenido
+    nombre = gpt2_mini(size=len(contenido), sha256=_sha(contenido))
+    destino = gpt2_weights_path(nombre, tmp_path)
+    servidor.cortar_tras = len(contenido) // 2
+    with pytest.raises(GPT2DownloadError, match="la conexión se cortó.*Lo descargado se conserva en .*model.safetensors"
+                                                ".part"):
+        download_gpt2(nombre, models_dir=tmp_path)
     assert not destino.exists()  # el archivo definitivo no aparece a medias
-    parte = tmp_path / "model.safetensors.part"
-    assert parte.read_bytes() == servidor.contenido[:mitad]
+    assert (destino.parent / "model.safetensors.part").stat().st_size == len(contenido) // 2
 
     servidor.cortar_tras = None
-    download_file_resumable(servidor.url, destino, size=len(servidor.contenido), sha256=_sha(servidor.contenido),
-                            progress=False)
-    assert servidor.peticiones == [None, f"bytes={mitad}-"]  # la segunda vez solo pide lo que falta
+    assert download_gpt2(nombre, models_dir=tmp_path) == destino
+    assert servidor.peticiones == [None, f"bytes={len(contenido) // 2}-"]  # la segunda vez solo pide lo que falta
+    assert destino.read_bytes() == contenido
+    assert sorted(p.name for p in destino.parent.iterdir()) == ["model.safetensors"]
+    salida = capsys.readouterr()
+    assert "model.safetensors" in salida.err and "100%" in salida.err  # la barra de progreso
+    assert "sha256 de" not in salida.out  # el sha256 ya se ha comprobado: no hace falta mostrarlo
+
+
+def test_download_gpt2_sin_sha256_lo_muestra(gpt2_mini, servidor, tmp_path, capsys):
+    nombre = gpt2_mini()
+    destino = download_gpt2(nombre, models_dir=tmp_path, progress=False)
     assert destino.read_bytes() == servidor.contenido
-    assert not parte.exists()
+    assert f"sha256 de {destino}: {_sha(servidor.contenido)}" in capsys.readouterr().out
 
 
-def test_servidor_sin_range_empieza_de_cero(servidor, tmp_path):
-    destino = tmp_path / "model.safetensors"
-    (tmp_path / "model.safetensors.part").write_bytes(servidor.contenido[:1000])
-    servidor.admite_range = False
-    download_file_resumable(servidor.url, destino, sha256=_sha(servidor.contenido), progress=False)
-    assert destino.read_bytes() == servidor.contenido
-
-
-def test_part_completo_solo_se_comprueba(servidor, tmp_path):
-    destino = tmp_path / "model.safetensors"
-    (tmp_path / "model.safetensors.part").write_bytes(servidor.contenido)
-    download_file_resumable(servidor.url, destino, sha256=_sha(servidor.contenido), progress=False)  # recibe 416
-    assert destino.read_bytes() == servidor.contenido
-    download_file_resumable(servidor.url, tmp_path / "otro.safetensors", size=len(servidor.contenido),
-                            progress=False)
-    (tmp_path / "x.safetensors.part").write_bytes(servidor.contenido)
-    servidor.peticiones.clear()
-    download_file_resumable(servidor.url, tmp_path / "x.safetensors", size=len(servidor.contenido), progress=False)
-    assert servidor.peticiones == []  # con el tamaño conocido y el .part completo, ni siquiera pregunta
-
-
-def test_sha256_distinto_no_deja_nada(servidor, tmp_path):
-    destino = tmp_path / "model.safetensors"
-    with pytest.raises(GPT2DownloadError, match="su sha256 es .* y debería ser 000"):
-        download_file_resumable(servidor.url, destino, sha256="000", progress=False)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_tamano_distinto_da_error(servidor, tmp_path):
-    with pytest.raises(GPT2DownloadError, match=r"tiene \d+ bytes y deberían ser"):
-        download_file_resumable(servidor.url, tmp_path / "model.safetensors", size=len(servidor.contenido) + 5,
-                                progress=False)
-    assert not (tmp_path / "model.safetensors").exists()
-
-
-def test_cabecera_que_no_encaja_no_deja_nada(servidor, tmp_path):
+def test_download_gpt2_comprueba_la_cabecera(gpt2_mini, servidor, tmp_path, monkeypatch):
+    nombre = gpt2_mini()
+    monkeypatch.setitem(GPT2_MODELS[nombre], "n_layers", 3)  # el archivo trae 2 bloques
     with pytest.raises(GPT2DownloadError, match="no es válido y se ha borrado: .*no contiene el tensor h.2"):
-        download_file_resumable(servidor.url, tmp_path / "model.safetensors", progress=False,
-                                verify=lambda p: check_gpt2_safetensors(p, {**CFG_MINI, "n_layers": 3}))
-    assert list(tmp_path.iterdir()) == []
+        download_gpt2(nombre, models_dir=tmp_path, progress=False)
+    assert list(gpt2_weights_path(nombre, tmp_path).parent.iterdir()) == []
 
 
-def test_sin_conexion_da_error_claro(tmp_path):
-    with pytest.raises(GPT2DownloadError, match="No se pudo completar la descarga"):
-        download_file_resumable("http://127.0.0.1:9/model.safetensors", tmp_path / "m.safetensors", progress=False,
-                                timeout=5)
-    assert not (tmp_path / "m.safetensors").exists()
+def test_download_gpt2_sin_conexion(gpt2_mini, tmp_path, monkeypatch):
+    nombre = gpt2_mini()
+    monkeypatch.setattr(loadWeightsGPT2, "gpt2_url", lambda model_name: "http://127.0.0.1:9/model.safetensors")
+    with pytest.raises(GPT2DownloadError, match="No se pudo descargar http://127.0.0.1:9/model.safetensors"):
+        download_gpt2(nombre, models_dir=tmp_path, progress=False)
+    assert not gpt2_weights_path(nombre, tmp_path).exists()
 
 
 @pytest.mark.parametrize("funcion", [assign, load_weights_into_gpt])

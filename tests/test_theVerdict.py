@@ -1,7 +1,8 @@
 """Pruebas de la descarga de «The Verdict» (seccion02_TrabajarDatosTexto/theVerdict.py), todas sin red.
 
-Las descargas usan URL file:// o un `urllib.request.urlopen` sustituido; la copia local del repositorio
-(txt/The_Verdict.txt) hace de «servidor».
+Las descargas usan URL file://, un servidor HTTP local (127.0.0.1) o un `urllib.request.urlopen` sustituido; la
+copia local del repositorio (txt/The_Verdict.txt) hace de «servidor». La descarga en sí se prueba a fondo en
+tests/test_downloadFile.py; aquí, lo propio de «The Verdict».
 """
 
 import hashlib
@@ -13,15 +14,18 @@ import urllib.request
 import pytest
 
 from seccion02_TrabajarDatosTexto import theVerdict
+from seccion02_TrabajarDatosTexto.downloadFile import DownloadError
 from seccion02_TrabajarDatosTexto.theVerdict import (
     THE_VERDICT_PATH,
     THE_VERDICT_SHA256,
+    THE_VERDICT_SIZE,
     DescargaError,
     download_file,
     load_the_verdict,
     sha256_file,
 )
 from tests.cuadernos import RAIZ
+from tests.servidorHTTP import ServidorLocal
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +53,7 @@ def sin_red(monkeypatch):
     intentos = []
 
     def urlopen(url, *args, **kwargs):
-        intentos.append(url)
+        intentos.append(getattr(url, "full_url", url))  # una URL o un urllib.request.Request
         raise urllib.error.URLError("sin conexión (prueba)")
 
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
@@ -57,7 +61,10 @@ def sin_red(monkeypatch):
 
 
 class RespuestaQueSeCorta:
-    """Respuesta falsa de urlopen: entrega un bloque de datos y después lanza `error`."""
+    """Respuesta falsa de urlopen (anuncia el tamaño de «The Verdict»): entrega un bloque y después lanza `error`."""
+
+    status = 200
+    headers = {"Content-Length": str(THE_VERDICT_SIZE)}
 
     def __init__(self, error, al_leer=None):
         self.error = error
@@ -136,12 +143,31 @@ def test_suma_incorrecta_no_toca_un_archivo_que_ya_existia(tmp_path, servidor):
     assert archivos_en(tmp_path) == ["The_Verdict.txt", "servidor"]
 
 
+def test_tamano_conocido(contenido):
+    assert len(contenido) == THE_VERDICT_SIZE
+
+
+def test_descarga_http_cortada_se_reanuda_la_siguiente_vez(tmp_path, contenido):
+    destino = tmp_path / "txt" / "The_Verdict.txt"
+    with ServidorLocal(contenido, "the-verdict.txt") as servidor:
+        servidor.cortar_tras = 5000
+        with pytest.raises(FileNotFoundError, match="la conexión se cortó tras recibir 5000 de 20479 bytes") as info:
+            load_the_verdict(path=destino, url=servidor.url)
+        assert isinstance(info.value.__cause__, DownloadError)
+        assert archivos_en(destino.parent) == ["The_Verdict.txt.part"]  # nunca un The_Verdict.txt a medias
+
+        servidor.cortar_tras = None
+        assert load_the_verdict(path=destino, url=servidor.url) == contenido.decode("utf-8")
+        assert servidor.peticiones == [None, "bytes=5000-"]  # la segunda vez solo pide lo que falta
+    assert archivos_en(destino.parent) == ["The_Verdict.txt"]
+
+
 @pytest.mark.parametrize(
     "error",
     [ConnectionResetError("conexión cortada"), TimeoutError("tiempo agotado"), http.client.IncompleteRead(b"I HAD")],
     ids=["ConnectionResetError", "TimeoutError", "IncompleteRead"],
 )
-def test_descarga_cortada_a_medias_no_deja_nada(tmp_path, monkeypatch, error):
+def test_descarga_cortada_a_medias_se_cuenta_como_corte(tmp_path, monkeypatch, error):
     carpeta = tmp_path / "txt"
     carpeta.mkdir()
     destino = carpeta / "The_Verdict.txt"
@@ -152,12 +178,14 @@ def test_descarga_cortada_a_medias_no_deja_nada(tmp_path, monkeypatch, error):
 
     respuesta = RespuestaQueSeCorta(error, al_leer=mirar_carpeta)
     monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: respuesta)
-    with pytest.raises(DescargaError, match="No se pudo descargar https://ejemplo.invalid/the-verdict.txt"):
-        download_file("https://ejemplo.invalid/the-verdict.txt", destino, sha256=THE_VERDICT_SHA256)
+    with pytest.raises(DescargaError, match=r"No se pudo descargar https://ejemplo.invalid/the-verdict.txt: la "
+                                            r"conexión se cortó tras recibir 55 de 20479 bytes"):
+        download_file("https://ejemplo.invalid/the-verdict.txt", destino, size=THE_VERDICT_SIZE,
+                      sha256=THE_VERDICT_SHA256)
     assert respuesta.lecturas == 2
-    # Mientras se descargaba, solo existía un temporal oculto en la misma carpeta; nunca el destino
-    assert all(len(v) == 1 and re.fullmatch(r"\.The_Verdict\.txt\..+\.tmp", v[0]) for v in vistos), vistos
-    assert archivos_en(carpeta) == []
+    # Mientras se descargaba, solo existía el .part; nunca el destino. Con tamaño y sha256 conocidos, se conserva
+    assert vistos == [["The_Verdict.txt.part"]] * 2
+    assert archivos_en(carpeta) == ["The_Verdict.txt.part"]
 
 
 def test_una_interrupcion_cualquiera_tampoco_deja_nada(tmp_path, monkeypatch):
@@ -182,6 +210,7 @@ def test_sin_conexion_y_sin_archivo_dice_donde_ponerlo(tmp_path, sin_red):
     assert f"No encuentro «The Verdict» en {destino} y no he podido descargarlo" in mensaje
     assert "copia el archivo the-verdict.txt en esa ruta exacta (con el nombre The_Verdict.txt)" in mensaje
     assert isinstance(info.value.__cause__, DescargaError)
+    assert "No se pudo descargar https://raw.githubusercontent.com/" in mensaje  # qué URL ha fallado
     assert sin_red == [theVerdict.THE_VERDICT_URL]
     assert not destino.exists()
     assert archivos_en(destino.parent) == []
@@ -200,3 +229,11 @@ def test_copia_con_saltos_de_linea_de_windows_da_error(tmp_path, contenido):
     destino.write_bytes(contenido.replace(b"\n", b"\r\n"))
     with pytest.raises(ValueError, match=r"saltos de línea.*Bórralo y vuelve a ejecutar la celda"):
         load_the_verdict(path=destino)
+
+
+def test_nombres_de_siempre():
+    """DescargaError, download_file y sha256_file siguen importándose de aquí: son los de downloadFile.py."""
+    from seccion02_TrabajarDatosTexto import downloadFile
+
+    assert DescargaError is DownloadError
+    assert download_file is downloadFile.download_file and sha256_file is downloadFile.sha256_file
