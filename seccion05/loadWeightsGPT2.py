@@ -3,42 +3,44 @@
 Sirve para los cuatro tamaños de GPT-2: 124M, 355M, 774M y 1558M. Sin TensorFlow: los pesos se leen del
 archivo `model.safetensors` de los repositorios `openai-community/gpt2*` de Hugging Face.
 
-- La descarga es explícita (nunca empieza sola), muestra el progreso, se puede reanudar si se corta
-  (sigue desde el archivo `.part`) y es atómica: el archivo definitivo solo aparece, con un renombrado,
-  cuando está completo y comprobado.
-- Comprobaciones: tamaño y sha256 del archivo donde se conocen (124M), y siempre la cabecera safetensors:
-  que estén todos los tensores de GPT-2 con la forma de la configuración elegida y que los datos ocupen
-  exactamente el resto del archivo (un archivo cortado no pasa).
+- La descarga es explícita (nunca empieza sola), muestra el progreso y es atómica: el archivo definitivo solo
+  aparece, con un renombrado, cuando está completo y comprobado. La hace `download_file` (de
+  seccion02_TrabajarDatosTexto/downloadFile.py), la misma que descarga «The Verdict»; si se corta, sigue desde el
+  archivo `.part` cuando se conocen el tamaño y el sha256 del archivo (el 124M) y, si no, empieza de nuevo.
+- Comprobaciones: tamaño y sha256 del archivo donde se conocen, y siempre la cabecera safetensors: que estén
+  todos los tensores de GPT-2 con la forma de la configuración elegida y que los datos ocupen exactamente el
+  resto del archivo (un archivo cortado no pasa).
 
 Se explica en: seccion05/5_cargar_pesos_gpt2.ipynb
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
+import re
 import struct
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import torch
 
-from seccion02_TrabajarDatosTexto.theVerdict import sha256_file
+from seccion02_TrabajarDatosTexto.downloadFile import DownloadError, download_file, sha256_file
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
-
-# Carpeta donde se guardan los pesos descargados (ignorada por git)
-GPT2_MODELS_DIR = Path(__file__).resolve().parent / "modelos" / "gpt2"
+from seccion05.modelsDir import models_dir as carpeta_de_modelos
 
 # Lo común a los cuatro GPT-2: vocabulario, contexto de 1024 tokens y sesgo en consulta, clave y valor
 GPT2_BASE_CONFIG = {**GPT_CONFIG_124M, "context_length": 1024, "qkv_bias": True}
 
-# Los cuatro tamaños. `revision` fija la versión del repositorio (un commit) para que el sha256 no cambie.
-# Solo se conocen con certeza el tamaño y el sha256 del 124M (el oid de Git LFS del archivo en ese commit); para
-# los demás se comprueba la cabecera safetensors y se muestra el sha256 obtenido para que lo compares con el de
-# la página del archivo en Hugging Face.
+# Los cuatro tamaños. `revision` fija la versión del repositorio (un commit) para que el archivo no cambie.
+# `size` y `sha256` son los del model.safetensors en ese commit, tal como los publica Hugging Face (el oid sha256 del
+# puntero de Git LFS que muestra la página del archivo). Solo están los que se conocen con certeza:
+# - 124M: tamaño exacto y sha256 (el único con los dos: solo su descarga se puede reanudar).
+# - 355M y 774M: el sha256 (páginas del archivo en openai-community/gpt2-medium y gpt2-large, cuyo último cambio es
+#   el commit fijado, «Adding `safetensors` variant of this model»); Hugging Face solo muestra el tamaño
+#   redondeado (1.52 GB y 3.25 GB), así que `size` es None y una descarga cortada empieza de nuevo.
+# - 1558M: ni commit completo ni sha256 seguros: se descarga de "main", se comprueba la cabecera y se muestra el
+#   sha256 obtenido para que lo compares con el de la página del archivo en Hugging Face.
 GPT2_MODELS = {
     "gpt2-small (124M)": {
         "repo": "openai-community/gpt2",
@@ -51,11 +53,13 @@ GPT2_MODELS = {
     },
     "gpt2-medium (355M)": {
         "repo": "openai-community/gpt2-medium", "emb_dim": 1024, "n_layers": 24, "n_heads": 16,
-        "revision": "main", "size": None, "sha256": None,
+        "revision": "425b0cc90498ac177aa51ba07be26fc2fea6af9d", "size": None,
+        "sha256": "fc5a354a19255ad494f3d71549390baca1ccf61d1d822b9408971705c687c9cd",
     },
     "gpt2-large (774M)": {
         "repo": "openai-community/gpt2-large", "emb_dim": 1280, "n_layers": 36, "n_heads": 20,
-        "revision": "main", "size": None, "sha256": None,
+        "revision": "212095d5832abbf9926672e1c1e8d14312a3be20", "size": None,
+        "sha256": "5f47f3e12f91cd33b662ce7e433b6150ad5512b5884a2cee961b50e9c3bbebce",
     },
     "gpt2-xl (1558M)": {
         "repo": "openai-community/gpt2-xl", "emb_dim": 1600, "n_layers": 48, "n_heads": 25,
@@ -67,8 +71,8 @@ GPT2_MODELS = {
 _BYTES_POR_ELEMENTO = {"F32": 4, "F16": 2, "BF16": 2, "F64": 8}
 
 
-class GPT2DownloadError(RuntimeError):
-    """La descarga de los pesos de GPT-2 no se pudo completar o el archivo recibido no es el esperado."""
+# El nombre de siempre para el error de descarga de los pesos: es la misma clase que DownloadError
+GPT2DownloadError = DownloadError
 
 
 def _info_modelo(model_name: str) -> dict:
@@ -90,9 +94,15 @@ def gpt2_url(model_name: str = "gpt2-small (124M)") -> str:
 
 
 def gpt2_weights_path(model_name: str = "gpt2-small (124M)", models_dir: str | os.PathLike | None = None) -> Path:
-    """Ruta local donde se guarda (o se guardaría) el model.safetensors de ese tamaño."""
-    carpeta = Path(models_dir) if models_dir is not None else GPT2_MODELS_DIR
-    return carpeta / _info_modelo(model_name)["repo"].split("/")[-1] / "model.safetensors"
+    """Ruta local donde se guarda (o se guardaría) el model.safetensors de ese tamaño.
+
+    Una carpeta por tamaño: `gpt2/124M/model.safetensors` dentro de `models_dir` (por defecto, la carpeta de modelos
+    del curso, `models_dir()` de modelsDir.py: seccion05/modelos/ o la de LLM_MODELOS_DIR).
+    """
+    _info_modelo(model_name)
+    carpeta = Path(models_dir) if models_dir is not None else carpeta_de_modelos() / "gpt2"
+    tamano = re.search(r"\(([^)]+)\)", model_name)  # "gpt2-small (124M)" -> "124M"
+    return carpeta / (tamano.group(1) if tamano else model_name) / "model.safetensors"
 
 
 def gpt2_expected_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
@@ -180,94 +190,6 @@ def check_gpt2_safetensors(path: str | os.PathLike, cfg: dict) -> None:
             )
 
 
-def download_file_resumable(url: str, path: str | os.PathLike, size: int | None = None, sha256: str | None = None,
-                            progress: bool = True, timeout: float = 60.0, verify=None) -> Path:
-    """Descarga `url` en `path`: reanudable, atómica y comprobada.
-
-    Descarga en `path` + ".part"; si ese archivo ya existe (una descarga cortada), pide al servidor solo lo que
-    falta (cabecera HTTP Range). Al terminar comprueba el tamaño y el sha256 (si se dan) y solo entonces renombra
-    el `.part` a `path`. `verify`, si se da, es una comprobación más: una función que recibe la ruta del `.part` y
-    lanza ValueError si no vale. Si alguna comprobación falla, borra el `.part` y lanza GPT2DownloadError.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    parte = path.with_name(path.name + ".part")
-    ya_descargado = parte.stat().st_size if parte.exists() else 0
-    if size is not None and ya_descargado > size:  # un .part más largo que el archivo: no sirve
-        parte.unlink()
-        ya_descargado = 0
-
-    if size is None or ya_descargado < size:  # si el .part ya está completo, solo falta comprobarlo
-        _descargar_lo_que_falta(url, parte, ya_descargado, size, progress, timeout)
-
-    tamano = parte.stat().st_size
-    if size is not None and tamano != size:
-        if tamano > size:
-            parte.unlink()
-        raise GPT2DownloadError(
-            f"La descarga de {url} tiene {tamano} bytes y deberían ser {size}. Vuelve a ejecutar la descarga."
-        )
-    if sha256 is not None:
-        obtenido = sha256_file(parte)
-        if obtenido != sha256:
-            parte.unlink()
-            raise GPT2DownloadError(
-                f"El archivo descargado de {url} no es el esperado: su sha256 es {obtenido} y debería ser {sha256}. "
-                "Se ha borrado; vuelve a intentarlo."
-            )
-    if verify is not None:
-        try:
-            verify(parte)
-        except ValueError as exc:
-            parte.unlink()
-            raise GPT2DownloadError(f"El archivo descargado de {url} no es válido y se ha borrado: {exc}") from exc
-    os.replace(parte, path)  # atómico: el archivo definitivo aparece completo o no aparece
-    return path
-
-
-def _descargar_lo_que_falta(url, parte: Path, ya_descargado: int, size, progress: bool, timeout: float) -> None:
-    """Añade a `parte` lo que falta de `url` (o lo descarga entero si el servidor no admite reanudar)."""
-    cabeceras = {"User-Agent": "llm-desde-cero"}
-    if ya_descargado:
-        cabeceras["Range"] = f"bytes={ya_descargado}-"
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=cabeceras), timeout=timeout) as respuesta:
-            if ya_descargado and respuesta.status != 206:  # el servidor no sabe reanudar: se empieza de cero
-                ya_descargado = 0
-            restante = respuesta.headers.get("Content-Length")
-            total = ya_descargado + int(restante) if restante is not None else size
-            barra = None
-            if progress:
-                from tqdm.auto import tqdm
-
-                barra = tqdm(total=total, initial=ya_descargado, unit="B", unit_scale=True, unit_divisor=1024,
-                             desc=parte.name.removesuffix(".part"))
-            recibido = 0
-            try:
-                with open(parte, "ab" if ya_descargado else "wb") as destino:
-                    for bloque in iter(lambda: respuesta.read(1 << 20), b""):
-                        destino.write(bloque)
-                        recibido += len(bloque)
-                        if barra is not None:
-                            barra.update(len(bloque))
-                    destino.flush()
-                    os.fsync(destino.fileno())
-            finally:
-                if barra is not None:
-                    barra.close()
-            if restante is not None and recibido != int(restante):  # la conexión se cortó antes de tiempo
-                raise OSError(f"se recibieron {recibido} de {restante} bytes")
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and ya_descargado:  # «rango no válido»: el .part ya tenía todo el archivo
-            return
-        raise GPT2DownloadError(f"El servidor ha respondido {exc.code} al pedir {url}: {exc.reason}.") from exc
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:  # sin red, cortes, IncompleteRead
-        raise GPT2DownloadError(
-            f"No se pudo completar la descarga de {url}: {exc}. Lo descargado se conserva en {parte}; "
-            "vuelve a ejecutar la descarga y seguirá desde ahí."
-        ) from exc
-
-
 def download_gpt2(model_name: str = "gpt2-small (124M)", models_dir: str | os.PathLike | None = None,
                   progress: bool = True) -> Path:
     """Descarga (si hace falta) el model.safetensors de un tamaño de GPT-2 y devuelve su ruta.
@@ -286,8 +208,8 @@ def download_gpt2(model_name: str = "gpt2-small (124M)", models_dir: str | os.Pa
             )
         check_gpt2_safetensors(path, cfg)
         return path
-    download_file_resumable(gpt2_url(model_name), path, size=info["size"], sha256=info["sha256"], progress=progress,
-                            verify=lambda parte: check_gpt2_safetensors(parte, cfg))
+    download_file(gpt2_url(model_name), path, size=info["size"], sha256=info["sha256"], progress=progress,
+                  verify=lambda parte: check_gpt2_safetensors(parte, cfg))
     if info["sha256"] is None:
         print(f"sha256 de {path}: {sha256_file(path)}\n(compáralo con el que muestra Hugging Face en la página del archivo)")
     return path
