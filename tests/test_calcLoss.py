@@ -88,9 +88,77 @@ def test_calc_loss_loader_vacio_devuelve_nan(modelo_mini):
     assert math.isnan(calc_loss_loader(vacio, modelo_mini, torch.device("cpu")))
 
 
-def test_calc_loss_loader_rechaza_num_batches_no_positivo(modelo_mini):
-    with pytest.raises(ValueError, match="num_batches debe ser al menos 1"):
-        calc_loss_loader(_cargador(2), modelo_mini, torch.device("cpu"), num_batches=0)
+@pytest.mark.parametrize(
+    ("num_batches", "descripcion"), [(0, r"0 \(int\)"), (-1, r"-1 \(int\)"), (2.5, r"2\.5 \(float\)"),
+                                     (2.0, r"2\.0 \(float\)"), (True, r"True \(bool\)"), ("2", r"'2' \(str\)")]
+)
+def test_calc_loss_loader_rechaza_num_batches_que_no_es_entero_positivo(modelo_mini, num_batches, descripcion):
+    with pytest.raises(ValueError, match=rf"^num_batches debe ser un entero mayor o igual que 1 \(o None\); "
+                                         rf"has pasado {descripcion}\."):
+        calc_loss_loader(_cargador(3), modelo_mini, torch.device("cpu"), num_batches=num_batches)
+
+
+class CargadorQueExagera:
+    """Un iterable cuyo len dice 5 lotes pero que solo da 2 (como un cargador mal escrito o un generador)."""
+
+    def __init__(self, lotes):
+        self.lotes = lotes
+
+    def __len__(self):
+        return 5
+
+    def __iter__(self):
+        return iter(self.lotes)
+
+
+def test_calc_loss_loader_divide_entre_los_lotes_usados_de_verdad(modelo_mini):
+    lotes = list(_cargador(2))
+    dispositivo = torch.device("cpu")
+    with torch.no_grad():
+        por_lote = [calc_loss_batch(x, y, modelo_mini, dispositivo).item() for x, y in lotes]
+        assert calc_loss_loader(CargadorQueExagera(lotes), modelo_mini, dispositivo) == pytest.approx(sum(por_lote) / 2)
+        assert calc_loss_loader(CargadorQueExagera(lotes), modelo_mini, dispositivo, num_batches=4) == pytest.approx(
+            sum(por_lote) / 2
+        )
+        assert math.isnan(calc_loss_loader(CargadorQueExagera([]), modelo_mini, dispositivo))  # ningún lote: nan
+
+
+def test_calc_loss_batch_rechaza_objetivos_de_otra_forma(modelo_mini):
+    x, y = next(iter(_cargador(1, batch_size=2, seq=4)))  # (2, 4)
+    dispositivo = torch.device("cpu")
+    with pytest.raises(ValueError) as info:
+        calc_loss_batch(x, y.T.contiguous(), modelo_mini, dispositivo)  # (4, 2): mismos elementos, otra forma
+    assert str(info.value) == (
+        "input_batch y target_batch deben tener la misma forma (lote, num_tokens); has pasado input_batch de forma "
+        "(2, 4) y target_batch de forma (4, 2). target_batch[i, j] es el token que sigue a input_batch[i, j]."
+    )
+    with pytest.raises(ValueError, match=r"has pasado input_batch de forma \(8,\) y target_batch de forma \(8,\)"):
+        calc_loss_batch(x.flatten(), y.flatten(), modelo_mini, dispositivo)  # sin dimensión del lote
+
+
+def test_text_to_token_ids_siempre_da_long_de_forma_1_n(tokenizer):
+    vacio = text_to_token_ids("", tokenizer)
+    assert vacio.dtype == torch.long and vacio.shape == (1, 0)
+    uno = text_to_token_ids("I", tokenizer)
+    assert uno.dtype == torch.long and uno.tolist() == [[40]]
+
+
+def test_token_ids_to_text_con_un_solo_token(tokenizer):
+    assert token_ids_to_text(torch.tensor([40]), tokenizer) == "I"  # (num_tokens,) con un token
+    assert token_ids_to_text(torch.tensor([[40]]), tokenizer) == "I"  # (1, num_tokens) con un token
+    assert token_ids_to_text(text_to_token_ids("", tokenizer), tokenizer) == ""
+
+
+@pytest.mark.parametrize("forma", [(2, 3), (1, 1, 3), ()])
+def test_token_ids_to_text_rechaza_otras_formas(tokenizer, forma):
+    ids = torch.full(forma, 40, dtype=torch.long)
+    with pytest.raises(ValueError) as info:
+        token_ids_to_text(ids, tokenizer)
+    assert str(info.value) == (
+        f"token_ids debe tener forma (num_tokens,) o (1, num_tokens); has pasado un tensor de forma {forma}. "
+        "Para un lote de varios textos, decodifica cada fila: [token_ids_to_text(fila, tokenizer) for fila in "
+        "token_ids]."
+    )
 
 
 def test_valores_de_referencia_del_cuaderno(tokenizer):

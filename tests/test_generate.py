@@ -1,5 +1,9 @@
 """Pruebas de seccion05/generate.py: temperatura, top-k, token de fin y errores."""
 
+import ast
+import inspect
+import textwrap
+
 import pytest
 import torch
 
@@ -127,27 +131,70 @@ def test_recorta_el_contexto(modelo):
     assert torch.equal(salida, generate_text_simple(modelo, largo, max_new_tokens=3, context_size=16))
 
 
-@pytest.mark.parametrize("temperature", [-0.5, -1e-9, float("nan")])
-def test_temperatura_negativa_da_error(modelo, inicio, temperature):
-    with pytest.raises(ValueError, match="temperature debe ser 0 .* o un número positivo"):
+@pytest.mark.parametrize("temperature", [-0.5, -1e-9, float("nan"), 1e-30, 1e-3, float("inf"), 1e5])
+def test_temperatura_fuera_de_rango_da_error(modelo, inicio, temperature):
+    """Negativa, NaN, diminuta o infinita: softmax(logits / T) daría inf o nan (o no tendría sentido)."""
+    with pytest.raises(ValueError, match=r"^temperature debe ser 0 \(decodificación voraz\) o un número entre 0\.01 y "
+                                         r"1000; has pasado"):
         generate(modelo, inicio, max_new_tokens=1, context_size=16, temperature=temperature)
 
 
-@pytest.mark.parametrize("top_k", [0, -3, 2.5, True])
+@pytest.mark.parametrize("top_k", [0, -3, 2.5, True, 98])
 def test_top_k_no_valido_da_error(modelo, inicio, top_k):
-    with pytest.raises(ValueError, match="top_k debe ser None o un entero mayor o igual que 1"):
+    with pytest.raises(ValueError, match=r"^top_k debe ser un entero entre 1 y 97 \(o None\); has pasado "):
         generate(modelo, inicio, max_new_tokens=1, context_size=16, temperature=1.0, top_k=top_k)
 
 
-def test_top_k_mayor_que_el_vocabulario_da_error(modelo, inicio):
-    with pytest.raises(ValueError, match=r"top_k=98 es mayor que el vocabulario del modelo \(97 tokens\)"):
-        generate(modelo, inicio, max_new_tokens=1, context_size=16, temperature=1.0, top_k=98)
-    # top_k igual al vocabulario es válido: no filtra nada
+def test_top_k_igual_al_vocabulario_no_filtra_nada(modelo, inicio):
     torch.manual_seed(1)
     a = generate(modelo, inicio, max_new_tokens=4, context_size=16, temperature=1.0, top_k=97)
     torch.manual_seed(1)
     b = generate(modelo, inicio, max_new_tokens=4, context_size=16, temperature=1.0)
     assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("eos_id", [97, 50256, -1, 2.0])
+def test_eos_id_fuera_del_vocabulario_da_error(modelo, inicio, eos_id):
+    with pytest.raises(ValueError, match=r"^eos_id debe ser un entero entre 0 y 96 \(o None\); has pasado "):
+        generate(modelo, inicio, max_new_tokens=3, context_size=16, eos_id=eos_id)
+
+
+@pytest.mark.parametrize(
+    ("argumentos", "mensaje"),
+    [
+        ({"context_size": 0}, r"^context_size debe ser un entero entre 1 y 16 \(o None\); has pasado 0 \(int\)"),
+        ({"context_size": -1}, r"^context_size debe ser un entero entre 1 y 16 \(o None\); has pasado -1 \(int\)"),
+        ({"context_size": 17}, r"^context_size debe ser un entero entre 1 y 16 \(o None\); has pasado 17 \(int\)"),
+        ({"max_new_tokens": -1}, r"^max_new_tokens debe ser un entero mayor o igual que 0; has pasado -1 \(int\)"),
+        ({"max_new_tokens": 2.5}, r"^max_new_tokens debe ser un entero mayor o igual que 0; has pasado 2\.5"),
+    ],
+)
+def test_ventana_y_numero_de_tokens_no_validos(modelo, inicio, argumentos, mensaje):
+    with pytest.raises(ValueError, match=mensaje):
+        generate(modelo, inicio, **{"max_new_tokens": 3, "context_size": 16, **argumentos})
+
+
+def test_context_size_none_usa_el_contexto_del_modelo(modelo, inicio):
+    assert torch.equal(generate(modelo, inicio, max_new_tokens=3, context_size=None),
+                       generate(modelo, inicio, max_new_tokens=3, context_size=16))
+
+
+def test_idx_sin_dimension_de_lote_o_vacio(modelo):
+    with pytest.raises(ValueError, match=r"^idx debe tener forma \(lote, num_tokens\); has pasado un tensor de forma "
+                                         r"\(4,\)\. Para un solo texto, añade la dimensión del lote con "
+                                         r"idx\.unsqueeze\(0\)\.$"):
+        generate(modelo, torch.tensor([5, 17, 42, 3]), max_new_tokens=3, context_size=16)
+    with pytest.raises(ValueError, match=r"^idx debe tener al menos un texto y un token"):
+        generate(modelo, torch.zeros(1, 0, dtype=torch.long), max_new_tokens=3, context_size=16)
+
+
+def test_empieza_validando_con_check_generation_args():
+    """Una sola validación para todos los generadores: la primera instrucción llama a check_generation_args."""
+    cuerpo = ast.parse(textwrap.dedent(inspect.getsource(generate))).body[0].body
+    primera = cuerpo[1]  # cuerpo[0] es el docstring
+    assert ast.unparse(primera) == (
+        "context_size = check_generation_args(model, idx, max_new_tokens, context_size, temperature, top_k, eos_id)"
+    )
 
 
 def test_el_cuaderno_define_la_misma_funcion():

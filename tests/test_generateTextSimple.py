@@ -3,6 +3,11 @@
 El texto de referencia del modelo de 124M se comprueba en tests/test_gptModel.py.
 """
 
+import ast
+import inspect
+import textwrap
+
+import pytest
 import torch
 import torch.nn as nn
 
@@ -21,6 +26,9 @@ class ModeloEspia(nn.Module):
     def __init__(self, vocab_size=50, context_length=4):
         super().__init__()
         self.vocab_size, self.context_length = vocab_size, context_length
+        # Solo para que check_generation_args lea vocab_size y context_length, como en un GPTModel
+        self.tok_emb = nn.Embedding(vocab_size, 1)
+        self.pos_emb = nn.Embedding(context_length, 1)
         self.entradas = []
 
     def forward(self, idx):
@@ -86,6 +94,40 @@ def test_no_calcula_gradientes():
     salida = generate_text_simple(modelo, torch.tensor([[1, 2, 3]]), max_new_tokens=2, context_size=16)
     assert salida.dtype == torch.long and not salida.requires_grad
     assert all(p.grad is None for p in modelo.parameters())
+
+
+@pytest.mark.parametrize(
+    ("argumentos", "mensaje"),
+    [
+        ({"context_size": 0}, r"^context_size debe ser un entero entre 1 y 16 \(o None\); has pasado 0 \(int\)"),
+        ({"context_size": -1}, r"^context_size debe ser un entero entre 1 y 16 \(o None\); has pasado -1 \(int\)"),
+        ({"context_size": 4.0}, r"^context_size debe ser un entero entre 1 y 16 \(o None\); has pasado 4\.0"),
+        ({"max_new_tokens": -1}, r"^max_new_tokens debe ser un entero mayor o igual que 0; has pasado -1 \(int\)"),
+        ({"idx": torch.tensor([1, 2, 3])}, r"^idx debe tener forma \(lote, num_tokens\); .*idx\.unsqueeze\(0\)\.$"),
+        ({"idx": torch.zeros(1, 0, dtype=torch.long)}, r"^idx debe tener al menos un texto y un token"),
+        ({"idx": torch.tensor([[1.0, 2.0]])}, r"^Los ids de idx deben ser enteros torch\.long"),
+    ],
+)
+def test_argumentos_no_validos_dan_error_en_espanol(argumentos, mensaje):
+    completos = {"idx": torch.tensor([[1, 2, 3]]), "max_new_tokens": 2, "context_size": 16, **argumentos}
+    with pytest.raises(ValueError, match=mensaje):
+        generate_text_simple(_modelo_pequeno(), **completos)
+
+
+def test_context_size_none_usa_el_contexto_del_modelo():
+    espia = ModeloEspia(vocab_size=50, context_length=4)
+    salida = generate_text_simple(espia, torch.tensor([[10, 11, 12, 13, 14]]), max_new_tokens=2, context_size=None)
+    assert salida.tolist() == [[10, 11, 12, 13, 14, 15, 16]]
+    assert [e.tolist() for e in espia.entradas] == [[[11, 12, 13, 14]], [[12, 13, 14, 15]]]
+
+
+def test_empieza_validando_con_check_generation_args():
+    """Una sola validación para todos los generadores: la primera instrucción llama a check_generation_args."""
+    cuerpo = ast.parse(textwrap.dedent(inspect.getsource(generate_text_simple))).body[0].body
+    primera = cuerpo[1]  # cuerpo[0] es el docstring
+    assert ast.unparse(primera) == (
+        "context_size = check_generation_args(model, idx, max_new_tokens, context_size)"
+    )
 
 
 def test_el_cuaderno_define_lo_mismo_que_el_modulo():

@@ -5,13 +5,17 @@ Los valores de referencia de los pesos iniciales se midieron una vez, a mano, co
 con la configuración pequeña de estas pruebas y con la de 124M. Aquí se guardan algunos elementos y sumas.
 """
 
+import ast
+import inspect
+import textwrap
+
 import pytest
 import torch
 
 from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
 from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
-from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, _comprobar_entrada
+from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, _comprobar_entrada, check_config
 from tests.configuraciones import CFG_DIMINUTA
 from tests.cuadernos import assert_misma_definicion
 
@@ -215,17 +219,93 @@ def test_entrada_sin_dimension_de_lote(entrada, forma):
         modelo(entrada)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bool])
-def test_ids_que_no_son_enteros(dtype):
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bool, torch.int16, torch.int8, torch.uint8, torch.float64])
+def test_ids_que_no_son_long_ni_int32(dtype):
     modelo = _modelo_pequeno()
-    with pytest.raises(ValueError, match=rf"deben ser enteros \(torch.long\); se ha recibido dtype={dtype}"):
-        modelo(torch.zeros(1, 3, dtype=dtype))
+    with pytest.raises(ValueError) as info:
+        modelo(torch.ones(1, 3, dtype=dtype))
+    assert str(info.value) == (
+        f"Los ids de los tokens deben ser enteros torch.long (o torch.int32); se ha recibido dtype={dtype}. "
+        "Conviértelos con .long()."
+    )
+
+
+def test_ids_int32_dan_lo_mismo_que_long():
+    modelo = _modelo_pequeno().eval()
+    ids = torch.tensor([[6109, 3626, 6100, 345]])
+    torch.testing.assert_close(modelo(ids.int()), modelo(ids), rtol=0, atol=0)
 
 
 def test_n_heads_que_no_divide_emb_dim_se_rechaza_al_construir():
     with pytest.raises(ValueError, match=r"debe ser divisible entre num_heads \(n_heads\): has pasado d_out=32 y "
                                          r"num_heads=3"):
         GPTModel({**CFG, "n_heads": 3})
+
+
+# --- check_config: la configuración se comprueba antes de construir nada -------------------------------------------
+
+CLAVES = "vocab_size, context_length, emb_dim, n_heads, n_layers, drop_rate, qkv_bias"
+
+
+@pytest.mark.parametrize("falta", ["vocab_size", "n_layers", "qkv_bias"])
+def test_falta_una_clave(falta):
+    cfg = {k: v for k, v in CFG.items() if k != falta}
+    with pytest.raises(ValueError) as info:
+        GPTModel(cfg)
+    assert str(info.value) == (
+        f"A la configuración le faltan estas claves: {falta}. GPTModel necesita las 7 claves {CLAVES} "
+        "(mira GPT_CONFIG_124M en seccion04_ImplementacionGPTGeneracionTexto/gptConfig124M.py)."
+    )
+
+
+def test_faltan_varias_claves_y_una_mal_escrita():
+    cfg = {k: v for k, v in CFG.items() if k not in ("emb_dim", "n_layers")}
+    cfg["n_layer"] = 2  # mal escrita: no cuenta
+    with pytest.raises(ValueError, match=r"^A la configuración le faltan estas claves: emb_dim, n_layers\. "):
+        GPTModel(cfg)
+
+
+@pytest.mark.parametrize(
+    ("clave", "valor", "mensaje"),
+    [
+        ("n_layers", -1, r'cfg\["n_layers"\] debe ser un entero mayor o igual que 1; has pasado -1 \(int\)\.'),
+        ("n_layers", 0, r'cfg\["n_layers"\] debe ser un entero mayor o igual que 1; has pasado 0 \(int\)\.'),
+        ("n_heads", 4.0, r'cfg\["n_heads"\] debe ser un entero mayor o igual que 1; has pasado 4\.0 \(float\)\.'),
+        ("n_heads", 0, r'cfg\["n_heads"\] debe ser un entero mayor o igual que 1; has pasado 0 \(int\)\.'),
+        ("emb_dim", 0, r'cfg\["emb_dim"\] debe ser un entero mayor o igual que 1; has pasado 0 \(int\)\.'),
+        ("vocab_size", 0, r'cfg\["vocab_size"\] debe ser un entero mayor o igual que 1; has pasado 0 \(int\)\.'),
+        ("vocab_size", "50257", r'cfg\["vocab_size"\] debe ser un entero .*; has pasado \'50257\' \(str\)\.'),
+        ("context_length", 0, r'cfg\["context_length"\] debe ser un entero mayor o igual que 1; has pasado 0 \(int\)\.'),
+        ("context_length", True, r'cfg\["context_length"\] debe ser un entero .*; has pasado True \(bool\)\.'),
+        ("drop_rate", 1.5, r'cfg\["drop_rate"\] debe ser un número finito entre 0 y 1; has pasado 1\.5 \(float\)\.'),
+        ("drop_rate", -0.1, r'cfg\["drop_rate"\] debe ser un número finito entre 0 y 1; has pasado -0\.1 \(float\)\.'),
+        ("drop_rate", float("nan"), r'cfg\["drop_rate"\] debe ser un número finito entre 0 y 1; has pasado nan \(float\)\.'),
+        ("drop_rate", "0.1", r'cfg\["drop_rate"\] debe ser un número finito entre 0 y 1; has pasado \'0\.1\' \(str\)\.'),
+        ("qkv_bias", "False", r'cfg\["qkv_bias"\] debe ser True o False; has pasado \'False\' \(str\)\.'),
+        ("qkv_bias", 0, r'cfg\["qkv_bias"\] debe ser True o False; has pasado 0 \(int\)\.'),
+    ],
+)
+def test_valores_no_validos(clave, valor, mensaje):
+    with pytest.raises(ValueError, match="^" + mensaje + "$"):
+        GPTModel({**CFG, clave: valor})
+    with pytest.raises(ValueError, match="^" + mensaje + "$"):
+        check_config({**CFG, clave: valor})
+
+
+def test_la_configuracion_no_es_un_diccionario():
+    with pytest.raises(TypeError, match=r"^La configuración de GPTModel debe ser un diccionario .*; has pasado un list\."):
+        GPTModel([("vocab_size", 50257)])
+
+
+def test_check_config_acepta_las_configuraciones_del_curso():
+    assert check_config(GPT_CONFIG_124M) is None
+    assert check_config(CFG) is None
+    assert check_config({**CFG, "drop_rate": 0, "qkv_bias": True, "otra_clave": 1}) is None  # las claves de más valen
+
+
+def test_check_config_es_lo_primero_de_gpt_model():
+    cuerpo = ast.parse(textwrap.dedent(inspect.getsource(GPTModel.__init__))).body[0].body
+    assert ast.unparse(cuerpo[0]) == "check_config(cfg)"
 
 
 # --- El cuaderno enseña el mismo código que el módulo ----------------------------------------------------------------

