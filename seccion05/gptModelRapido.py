@@ -11,7 +11,8 @@ Qué cambia por dentro (cada pieza da el mismo resultado que la didáctica, salv
 - atención con `F.scaled_dot_product_attention` (un núcleo fusionado) en lugar de softmax(QKᵀ/√d)·V a mano;
 - `F.layer_norm` y `F.gelu(approximate="tanh")` nativas en lugar de las fórmulas escritas con operaciones sueltas;
 - una caché KV opcional (`KVCache`) para generar sin recalcular las claves y los valores de los tokens anteriores;
-- `precision="bf16"` o `"auto"`: autocast a bfloat16 donde el hardware lo acelera (los pesos siguen en fp32);
+- `precision="bf16"` o `"auto"`: autocast a bfloat16 donde se puede ejecutar y el hardware lo acelera (los pesos
+  siguen en fp32; `bf16_runs` lo prueba de verdad);
 - `dropout="rapido"` (por defecto): en CPU, las máscaras de dropout se sortean con enteros aleatorios de 32 bits, más
   baratos que los de `F.dropout`, y la atención con dropout se calcula con esas máscaras (ver `dropout_rapido`);
 - `adamw_rapido`: AdamW en su variante fusionada (o `foreach` si no la hay);
@@ -33,8 +34,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from seccion02_TrabajarDatosTexto.checkArgs import check_int, check_number
+from seccion04_ImplementacionGPTGeneracionTexto.checkGenerationArgs import check_generation_args
 from seccion04_ImplementacionGPTGeneracionTexto.feedForward import FeedForward
-from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, _comprobar_entrada
+from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, _comprobar_entrada, check_config
 from seccion04_ImplementacionGPTGeneracionTexto.layerNorm import LayerNorm
 from seccion04_ImplementacionGPTGeneracionTexto.multiHeadAttention import MultiHeadAttention
 
@@ -42,9 +45,9 @@ PRECISIONES = ("fp32", "bf16", "auto")
 DROPOUTS = ("rapido", "torch")
 
 
-def _comprobar_p(p) -> None:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"La probabilidad de dropout p debe ser un número entre 0 y 1; has pasado {p!r}.")
+def _comprobar_p(p) -> float:
+    """La probabilidad de dropout p, comprobada: un número entre 0 y 1 (devuelto como float)."""
+    return check_number("p", p, minimum=0, maximum=1, hint="Es la probabilidad de anular cada elemento (dropout).")
 
 
 def dropout_rapido(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
@@ -56,22 +59,28 @@ def dropout_rapido(x: torch.Tensor, p: float, training: bool = True) -> torch.Te
     En CPU, `F.dropout` sortea un número aleatorio por elemento con `bernoulli_`, que es lento. Aquí se sortean
     enteros de 64 bits y cada uno se parte en dos de 32 (la mitad de sorteos); un elemento se conserva si su entero
     de 32 bits queda por encima de un umbral. La probabilidad de anularlo es round(p · 2³²) / 2³², que se aparta de
-    p menos de 2,4e-10. Las máscaras son otras que las de `F.dropout` (otro sorteo con la misma ley), así que el
-    entrenamiento no da las mismas cifras que con `F.dropout`, solo las mismas en promedio. En GPU y MPS se usa
-    `F.dropout`, que allí ya es rápido.
+    p menos de 1,2e-10, y los que quedan se multiplican por 1 / (1 − esa probabilidad), para que el valor esperado
+    siga siendo x. Si p está tan cerca de 1 que round(p · 2³²) = 2³², se anula todo, como con p = 1; si está tan
+    cerca de 0 que round(p · 2³²) = 0, no se anula nada. Las máscaras son otras que las de `F.dropout` (otro
+    sorteo con la misma ley), así que el entrenamiento no da las mismas cifras que con `F.dropout`, solo las mismas
+    en promedio. En GPU y MPS se usa `F.dropout`, que allí ya es rápido.
 
     Entrada y salida: un tensor de cualquier forma. Se explica en: seccion05/6_rendimiento.ipynb
     """
-    _comprobar_p(p)
+    p = _comprobar_p(p)
     if not training or p == 0.0:
         return x
     if p == 1.0 or x.device.type != "cpu":
         return F.dropout(x, p, training=True)
+    anulados = round(p * 2**32)  # de los 2³² enteros de 32 bits, cuántos anulan su elemento
+    if anulados == 2**32:  # p a menos de 2⁻³³ de 1: el umbral no cabría en int32 (daría la vuelta)
+        return F.dropout(x, 1.0, training=True)
     n = x.numel()
     # (n + 1) // 2 enteros uniformes en todo el rango de int64 = n enteros uniformes de 32 bits
     aleatorios = torch.empty((n + 1) // 2, dtype=torch.int64).random_(-(2**63), None).view(torch.int32)[:n]
-    umbral = -(2**31) + round(p * 2**32)  # por debajo del umbral cae una fracción p de los enteros de 32 bits
-    mascara = (aleatorios >= umbral).view(x.shape).to(x.dtype).mul_(1.0 / (1.0 - p))  # 0 o 1/(1-p)
+    umbral = -(2**31) + anulados  # por debajo del umbral caen `anulados` de los 2³² enteros posibles
+    p_aplicada = anulados / 2**32  # la probabilidad que de verdad se aplica (a menos de 1,2e-10 de p)
+    mascara = (aleatorios >= umbral).view(x.shape).to(x.dtype).mul_(1.0 / (1.0 - p_aplicada))  # 0 o 1/(1-p)
     return x * mascara
 
 
@@ -184,8 +193,7 @@ class RepartoGEMV:
     actual: RepartoGEMV | None = None  # el reparto activo (uno cada vez en el proceso)
 
     def __init__(self, hilos: int):
-        if isinstance(hilos, bool) or not isinstance(hilos, int) or hilos < 1:
-            raise ValueError(f"hilos debe ser un entero mayor que 0; has pasado {hilos!r}.")
+        hilos = check_int("hilos", hilos, minimum=1)
         self.hilos = hilos
         self._pool = ThreadPoolExecutor(hilos - 1, thread_name_prefix="gemv") if hilos > 1 else None
 
@@ -301,8 +309,9 @@ class GPTModelRapido(nn.Module):
     """`GPTModel` con piezas fusionadas, caché KV opcional y autocast opcional; mismo `state_dict` que `GPTModel`.
 
     - `cfg`: el mismo diccionario que `GPTModel` (p. ej. `GPT_CONFIG_124M`).
-    - `precision`: "fp32" (por defecto), "bf16" (autocast a bfloat16; los pesos y los gradientes siguen en fp32) o
-      "auto" (bf16 en CPU con instrucciones bf16 y en GPU CUDA que lo admitan; fp32 en el resto).
+    - `precision`: "fp32" (por defecto), "bf16" (autocast a bfloat16; los pesos y los gradientes siguen en fp32; si
+      en el dispositivo no se puede ejecutar, el primer `forward` da un error que lo explica) o "auto" (bf16 donde
+      se puede ejecutar y se acelera: CPU con instrucciones bf16 y GPU CUDA que lo admitan; fp32 en el resto).
     - `dropout`: "rapido" (por defecto; máscaras de `dropout_rapido`, más baratas en CPU) o "torch" (`nn.Dropout`,
       las mismas máscaras que `GPTModel` con la misma semilla). Solo importa al entrenar, con drop_rate > 0.
 
@@ -312,6 +321,7 @@ class GPTModelRapido(nn.Module):
     """
 
     def __init__(self, cfg: dict, precision: str = "fp32", dropout: str = "rapido"):
+        check_config(cfg)  # las mismas comprobaciones que GPTModel, con los mismos errores
         super().__init__()
         if precision not in PRECISIONES:
             raise ValueError(
@@ -356,12 +366,23 @@ class GPTModelRapido(nn.Module):
         return rapido.train(model.training)
 
     def dtype_autocast(self, device: torch.device) -> torch.dtype | None:
-        """El dtype del autocast en `device` según `precision`, o None si se calcula en fp32."""
+        """El dtype del autocast en `device` según `precision`, o None si se calcula en fp32.
+
+        Con precision="bf16", lanza un RuntimeError si en `device` el cálculo en bfloat16 no se puede ejecutar
+        (ver `bf16_runs`)."""
         if self.precision == "fp32":
             return None
-        if self.precision == "bf16":
-            return torch.bfloat16
-        return torch.bfloat16 if bf16_acelerado(device) else None  # "auto"
+        if self.precision == "auto":
+            return torch.bfloat16 if bf16_acelerado(device) else None
+        fallo = _fallo_bf16(device)  # "bf16": funciona o se rechaza con el motivo
+        if fallo is not None:
+            donde = "en esta CPU" if torch.device(device).type == "cpu" else f"en el dispositivo {device}"
+            raise RuntimeError(
+                f'Has pedido precision="bf16", pero {donde} el cálculo en bfloat16 no se puede ejecutar: PyTorch '
+                f'responde «{fallo}» al probarlo; usa precision="auto" o "fp32" (con "auto", el modelo calcula en '
+                "fp32 donde bf16 no funciona)."
+            )
+        return torch.bfloat16
 
     def forward(self, in_idx, cache: KVCache | None = None):
         if not torch.compiler.is_compiling():  # la comprobación lee valores del tensor: cortaría el grafo compilado
@@ -395,17 +416,68 @@ class GPTModelRapido(nn.Module):
 
 
 def bf16_acelerado(device: torch.device | str) -> bool:
-    """True si `device` tiene cálculo bfloat16 rápido: CPU con instrucciones bf16 (AVX-512 BF16, AMX) o GPU CUDA
-    que lo admita. En el resto (MPS, CPU sin bf16...) el autocast a bf16 no compensa."""
+    """True si en `device` el cálculo bfloat16 es rápido y además se puede ejecutar (`bf16_runs`): CPU con
+    instrucciones bf16 (AVX-512 BF16, AMX) o GPU CUDA que lo admita. En el resto (MPS, CPU sin bf16...) el
+    autocast a bf16 no compensa. Es lo que usa precision="auto"."""
     device = torch.device(device)
     if device.type == "cuda":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
+        hardware = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    elif device.type == "cpu":
         try:
-            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+            hardware = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
         except (AttributeError, RuntimeError):
-            return False
-    return False
+            hardware = False
+    else:
+        hardware = False
+    return hardware and bf16_runs(device)
+
+
+def bf16_runs(device: torch.device | str) -> bool:
+    """True si en `device` se pueden ejecutar las operaciones que `GPTModelRapido` hace en bfloat16.
+
+    Que el hardware tenga instrucciones bf16 no basta: PyTorch elige sus núcleos de cálculo por otro lado (por
+    ejemplo, con ATEN_CPU_CAPABILITY=avx2 en una CPU con AMX, la atención en bf16 falla con «pack_vnni2 is only
+    supported when avx512 is supported»). Así que se prueba de verdad: la primera vez, en cada dispositivo, se
+    ejecuta una vez una versión diminuta de esas operaciones (lineal, producto de matrices y atención, hacia delante
+    y hacia atrás) con formas en las que PyTorch usa sus núcleos empaquetados, y la respuesta se guarda.
+    Se explica en: seccion05/6_rendimiento.ipynb
+    """
+    return _fallo_bf16(device) is None
+
+
+_FALLOS_BF16: dict[str, str | None] = {}  # por dispositivo: None si bf16 funciona; si no, el error de PyTorch
+
+
+def _fallo_bf16(device: torch.device | str) -> str | None:
+    """El resultado guardado de `_probar_bf16` en `device` (la prueba se ejecuta solo la primera vez)."""
+    clave = str(torch.device(device))
+    if clave not in _FALLOS_BF16:
+        _FALLOS_BF16[clave] = _probar_bf16(torch.device(device))
+    return _FALLOS_BF16[clave]
+
+
+@torch.compiler.disable  # una prueba de verdad, fuera de cualquier grafo compilado
+def _probar_bf16(device: torch.device) -> str | None:
+    """Ejecuta en `device`, con autocast a bf16, las operaciones del modelo; None si funcionan o el error si no.
+
+    Las formas importan: la atención fusionada de la CPU solo empaqueta sus matrices (que es donde puede fallar)
+    con 64 consultas y 64 claves o más y cuando cada hilo recibe bastantes consultas; con un lote de 2 cabezas
+    empaqueta siempre que puede. Los tensores se crean sin sortear números, para no mover el generador aleatorio.
+    """
+    try:
+        with torch.inference_mode(False), torch.enable_grad():  # también si se llama al generar (sin gradientes)
+            x = torch.linspace(-1.0, 1.0, 64 * 64, device=device).view(1, 64, 64).requires_grad_()
+            w = torch.linspace(1.0, -1.0, 64 * 64, device=device).view(64, 64).requires_grad_()
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+                h = F.linear(x, w)  # (1, 64, 64): las capas lineales
+                q = h.view(1, 64, 2, 32).transpose(1, 2)  # (1, 2, 64, 32): 2 cabezas de 32 dimensiones
+                atencion = F.scaled_dot_product_attention(q, q, q, is_causal=True)  # la atención fusionada
+                puntuaciones = q @ q.transpose(2, 3)  # (1, 2, 64, 64): la atención de la sección 4
+            (atencion.float().sum() + puntuaciones.float().sum()).backward()
+    except RuntimeError as error:
+        mensaje = str(error).strip()
+        return mensaje.splitlines()[0] if mensaje else type(error).__name__  # la primera línea basta
+    return None
 
 
 def reutilizar_memoria() -> bool:
@@ -440,12 +512,11 @@ def adamw_rapido(params, lr: float = 0.0004, weight_decay: float = 0.1, **kwargs
 
     Da los mismos pasos que `torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)` salvo redondeo.
     """
-    for nombre, valor in (("lr", lr), ("weight_decay", weight_decay)):
-        if isinstance(valor, bool) or not isinstance(valor, (int, float)) or not valor >= 0 or (nombre == "lr" and valor == 0):
-            raise ValueError(
-                f"{nombre} debe ser un número {'mayor que 0' if nombre == 'lr' else 'mayor o igual que 0'}; "
-                f"has pasado {valor!r}. El libro usa lr=0.0004 y weight_decay=0.1."
-            )
+    consejo = "El libro usa lr=0.0004 y weight_decay=0.1."
+    lr = check_number("lr", lr, hint=consejo)
+    if lr <= 0:  # check_number admite el 0 como mínimo; la tasa de aprendizaje tiene que ser positiva
+        raise ValueError(f"lr debe ser un número mayor que 0; has pasado {lr:g}. {consejo}")
+    weight_decay = check_number("weight_decay", weight_decay, minimum=0, hint=consejo)
     params = list(params)
     try:
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True, **kwargs)
@@ -453,32 +524,13 @@ def adamw_rapido(params, lr: float = 0.0004, weight_decay: float = 0.1, **kwargs
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, foreach=True, **kwargs)
 
 
-def _comprobar_generacion(model, idx, max_new_tokens, context_size, temperature, top_k, use_cache) -> int:
-    """Valida los argumentos de `generate_cached` con errores en español; devuelve el tamaño de la ventana."""
+def _comprobar_cache(model, use_cache) -> None:
+    """La caché KV solo la tiene GPTModelRapido: con otro modelo, un TypeError que dice cómo convertirlo."""
     if use_cache and not isinstance(model, GPTModelRapido):
         raise TypeError(
             f"La caché KV necesita un GPTModelRapido y has pasado un {type(model).__name__}. Conviértelo con "
             "GPTModelRapido.desde(model) (mismos pesos) o usa use_cache=False."
         )
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens debe ser un entero mayor o igual que 0; has pasado {max_new_tokens!r}.")
-    context_length = model.pos_emb.num_embeddings
-    if context_size is None:
-        context_size = context_length
-    if isinstance(context_size, bool) or not isinstance(context_size, int) or not 1 <= context_size <= context_length:
-        raise ValueError(
-            f"context_size debe ser un entero entre 1 y context_length={context_length}; has pasado {context_size!r}."
-        )
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature >= 0:
-        raise ValueError(
-            f"temperature debe ser un número mayor o igual que 0 (0 = decodificación voraz); has pasado {temperature!r}."
-        )
-    vocab_size = model.tok_emb.num_embeddings
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= vocab_size):
-        raise ValueError(f"top_k debe ser None o un entero entre 1 y vocab_size={vocab_size}; has pasado {top_k!r}.")
-    if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.shape[1] == 0:
-        raise ValueError("idx debe ser un tensor de ids de forma (lote, num_tokens) con al menos un token.")
-    return context_size
 
 
 def _elegir_siguiente(logits, temperature: float, top_k: int | None):
@@ -522,8 +574,10 @@ def generate_cached(
     `generate_text_simple`): los tokens son los mismos que sin caché, pero esos pasos ya no se aceleran, porque al
     desplazar la ventana cambia la posición de cada token y sus claves guardadas dejan de valer.
     `use_cache=False` recalcula la ventana entera en cada paso (sirve para comparar; vale con cualquier GPTModel).
+    Los argumentos se validan con `check_generation_args`, como en `generate`: los mismos errores en español.
     """
-    window = _comprobar_generacion(model, idx, max_new_tokens, context_size, temperature, top_k, use_cache)
+    _comprobar_cache(model, use_cache)
+    window = check_generation_args(model, idx, max_new_tokens, context_size, temperature, top_k, eos_id)
     total = idx.shape[1] + max_new_tokens
     if use_cache and not recortar and total > window:
         raise ValueError(
