@@ -23,14 +23,18 @@ from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
 from seccion05 import trainModelSimple
 from seccion05.calcLoss import calc_loss_loader
+from seccion05.modelsDir import DEFAULT_MODELS_DIR
 from seccion05.trainModelSimple import (
-    VERDICT_MODEL_PATH,
+    CLASS_MODEL_NAME,
+    VERDICT_MODEL_NAME,
     evaluate_model,
     generate_and_print_sample,
     load_verdict_model,
     plot_losses,
     save_verdict_model,
     train_model_simple,
+    train_verdict_model,
+    verdict_model_path,
 )
 from tests.configuraciones import CFG_DIMINUTA
 from tests.cuadernos import assert_misma_definicion
@@ -237,21 +241,33 @@ def test_generate_and_print_sample_imprime_una_linea_y_vuelve_a_entrenamiento(te
 @pytest.mark.parametrize(
     ("argumentos", "mensaje"),
     [
-        ({"num_epochs": 0}, "num_epochs debe ser al menos 1; has pasado 0"),
-        ({"num_epochs": -2}, "num_epochs debe ser al menos 1; has pasado -2"),
-        ({"eval_freq": 0}, r"eval_freq debe ser al menos 1 \(evalúa cada eval_freq pasos\); has pasado 0"),
-        ({"eval_freq": -5}, "eval_freq debe ser al menos 1"),
-        ({"eval_iter": 0}, r"eval_iter debe ser al menos 1 \(o None para usar todos los lotes\); has pasado 0"),
+        ({"num_epochs": 0}, r"num_epochs debe ser un entero mayor o igual que 1; has pasado 0 \(int\)"),
+        ({"num_epochs": -2}, "num_epochs debe ser un entero mayor o igual que 1; has pasado -2"),
+        ({"num_epochs": 2.5}, r"num_epochs debe ser un entero mayor o igual que 1; has pasado 2.5 \(float\)"),
+        ({"eval_freq": 0}, r"eval_freq \(evalúa cada eval_freq pasos\) debe ser un entero mayor o igual que 1"),
+        ({"eval_freq": True}, r"eval_freq .* has pasado True \(bool\)"),
+        ({"eval_iter": 0}, r"eval_iter \(lotes por evaluación\) debe ser un entero mayor o igual que 1 \(o None\)"),
+        ({"start_context": ""}, "start_context debe ser un texto no vacío"),
+        ({"start_context": "   "}, "start_context debe ser un texto no vacío"),
+        ({"start_context": None}, "start_context debe ser un texto no vacío.*has pasado None"),
     ],
 )
 def test_argumentos_no_validos(textos, tokenizer, argumentos, mensaje):
     model, optimizer, train_loader, val_loader = _preparar(textos)
     antes = [p.detach().clone() for p in model.parameters()]
-    kwargs = {"num_epochs": 1, "eval_freq": 5, "eval_iter": 1, **argumentos}
+    kwargs = {"num_epochs": 1, "eval_freq": 5, "eval_iter": 1, "start_context": START_CONTEXT, **argumentos}
     with pytest.raises(ValueError, match=mensaje):
-        train_model_simple(model, train_loader, val_loader, optimizer, "cpu", start_context=START_CONTEXT,
-                           tokenizer=tokenizer, **kwargs)
+        train_model_simple(model, train_loader, val_loader, optimizer, "cpu", tokenizer=tokenizer, **kwargs)
     # El error llega antes de entrenar nada
+    assert all(torch.equal(a, p) for a, p in zip(antes, model.parameters(), strict=True))
+
+
+def test_sin_tokenizador_falla_antes_de_entrenar(textos):
+    model, optimizer, train_loader, val_loader = _preparar(textos)
+    antes = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(TypeError, match="tokenizer debe tener los métodos encode y decode.*has pasado NoneType"):
+        train_model_simple(model, train_loader, val_loader, optimizer, "cpu", num_epochs=1, eval_freq=5, eval_iter=1,
+                           start_context=START_CONTEXT, tokenizer=None)
     assert all(torch.equal(a, p) for a, p in zip(antes, model.parameters(), strict=True))
 
 
@@ -319,13 +335,90 @@ def test_guardar_es_atomico(tmp_path, textos, monkeypatch):
     assert os.listdir(tmp_path) == ["gpt_verdict.pth"]  # y no queda el temporal
 
 
-def test_cargar_sin_modelo_entrenado(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"Ejecuta antes el cuaderno seccion05/2_entrenando_llm\.ipynb"):
+def test_cargar_una_ruta_que_no_existe(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"No encuentro el modelo entrenado en .*no_existe\.pth"):
         load_verdict_model(tmp_path / "no_existe.pth")
 
 
-def test_ruta_por_defecto():
-    assert VERDICT_MODEL_PATH.parts[-3:] == ("seccion05", "modelos", "gpt_verdict.pth")
+def test_ruta_por_defecto_y_con_LLM_MODELOS_DIR(tmp_path, monkeypatch):
+    monkeypatch.delenv("LLM_MODELOS_DIR", raising=False)
+    assert verdict_model_path() == DEFAULT_MODELS_DIR / "gpt_verdict.pth"
+    assert DEFAULT_MODELS_DIR.parts[-2:] == ("seccion05", "modelos")
+    monkeypatch.setenv("LLM_MODELOS_DIR", str(tmp_path))
+    assert verdict_model_path() == tmp_path.resolve() / "gpt_verdict.pth"
+
+
+def test_las_pruebas_no_usan_la_carpeta_del_alumno():
+    """conftest.py da a toda la sesión una carpeta temporal: nada de lo que se ejecuta aquí escribe en seccion05/modelos."""
+    assert verdict_model_path().parent != DEFAULT_MODELS_DIR
+    assert "LLM_MODO_CLASE" not in os.environ
+
+
+def _guardar_diminuto(path, textos):
+    model, optimizer, *_ = _preparar(textos)
+    return save_verdict_model(model, optimizer, CFG_PEQUENA, path)
+
+
+def test_load_verdict_model_elige_el_modelo_o_lo_entrena(tmp_path, monkeypatch, textos, capsys):
+    monkeypatch.setenv("LLM_MODELOS_DIR", str(tmp_path))
+    monkeypatch.delenv("LLM_MODO_CLASE", raising=False)
+    llamadas = []
+
+    def entrenar_de_mentira(small=False, device=None, path=None):
+        llamadas.append(small)
+        return _guardar_diminuto(tmp_path / (CLASS_MODEL_NAME if small else VERDICT_MODEL_NAME), textos)
+
+    monkeypatch.setattr(trainModelSimple, "train_verdict_model", entrenar_de_mentira)
+
+    # Sin ningún modelo y sin modo clase: entrena el del cuaderno 2
+    load_verdict_model(device="cpu")
+    assert llamadas == [False] and (tmp_path / VERDICT_MODEL_NAME).is_file()
+    # Ya existe: lo carga sin entrenar, aunque esté el modo clase, y sin avisar de nada
+    monkeypatch.setenv("LLM_MODO_CLASE", "1")
+    capsys.readouterr()
+    load_verdict_model(device="cpu")
+    assert llamadas == [False] and capsys.readouterr().out == ""
+    # Sin el del cuaderno 2 y en modo clase: entrena el pequeño una vez, lo dice, y luego lo reutiliza
+    (tmp_path / VERDICT_MODEL_NAME).unlink()
+    load_verdict_model(device="cpu")
+    load_verdict_model(device="cpu")
+    assert llamadas == [False, True]
+    assert capsys.readouterr().out.count("Modo clase: uso el GPT pequeño de gpt_verdict_clase.pth") == 2
+    # LLM_MODO_CLASE=0 no activa el modo clase
+    monkeypatch.setenv("LLM_MODO_CLASE", "0")
+    load_verdict_model(device="cpu")
+    assert llamadas == [False, True, False]
+
+
+def test_train_verdict_model_sigue_los_pasos_del_cuaderno_2(tmp_path, monkeypatch, capsys):
+    """Con una configuración diminuta, train_verdict_model da los mismos pesos que los pasos del cuaderno 2 a mano."""
+    diminuta = {**CFG_PEQUENA, "context_length": 256}
+    monkeypatch.setattr(trainModelSimple, "CLASS_CONFIG", diminuta)
+    ruta = train_verdict_model(small=True, device="cpu", path=tmp_path / "clase.pth")
+    salida = capsys.readouterr().out
+    assert "Modo clase (LLM_MODO_CLASE=1)" in salida and "Entrenado en" in salida and str(ruta) in salida
+
+    # Los pasos del cuaderno 2, escritos aquí otra vez: datos, semilla, modelo, optimizador y train_model_simple
+    tokenizer = get_tokenizer()
+    text_data = load_the_verdict()
+    split_idx = int(0.90 * len(text_data))
+    torch.manual_seed(123)
+    train_loader = create_dataloader_v1(text_data[:split_idx], batch_size=2, max_length=256, stride=256,
+                                        drop_last=True, shuffle=True, num_workers=0)
+    val_loader = create_dataloader_v1(text_data[split_idx:], batch_size=2, max_length=256, stride=256,
+                                      drop_last=False, shuffle=False, num_workers=0)
+    torch.manual_seed(123)
+    model = GPTModel(diminuta)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.0004, weight_decay=0.1)
+    train_model_simple(model, train_loader, val_loader, optimizer, "cpu", num_epochs=10, eval_freq=5, eval_iter=5,
+                       start_context="Every effort moves you", tokenizer=tokenizer)
+    capsys.readouterr()
+
+    checkpoint = torch.load(ruta, weights_only=True)
+    assert checkpoint["config"] == diminuta
+    assert checkpoint["optimizer_state_dict"]["state"][0]["step"].item() == 90  # 10 épocas × 9 lotes
+    for nombre, tensor in model.state_dict().items():
+        assert torch.equal(checkpoint["model_state_dict"][nombre], tensor), nombre
 
 
 @pytest.mark.parametrize(
