@@ -253,7 +253,7 @@ def train_verdict_model(small: bool = False, device: str | torch.device | None =
     else:
         print(
             f"No encuentro el modelo del cuaderno 2 en {path}. Lo entreno ahora con los mismos pasos que ese "
-            "cuaderno (GPT de 124M, 10 épocas con «The Verdict»): unos 9 minutos en una CPU de dos núcleos, menos "
+            "cuaderno (GPT de 124M, 10 épocas con «The Verdict»): entre 7 y 9 minutos en una CPU de dos núcleos, menos "
             f"con GPU. Para un modelo pequeño que se entrena en un minuto, define {CLASS_MODE_ENV}=1 antes de abrir "
             "Jupyter."
         )
