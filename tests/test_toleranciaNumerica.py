@@ -169,6 +169,7 @@ import base64
 import io
 
 import matplotlib
+import matplotlib.style
 from matplotlib.figure import Figure
 
 
@@ -176,7 +177,9 @@ def dibujar(mover=0.0, rc=None):
     """Una curva de pérdidas en PNG; `mover` desplaza un punto (en fracción del rango de y)."""
     ys = [10.0 / (1 + 0.4 * i) + (0.3 if i % 3 == 0 else 0.0) for i in range(20)]
     ys[10] += mover * (max(ys) - min(ys))
-    with matplotlib.rc_context(rc or {}):
+    # El estilo por defecto de matplotlib, y no el que otra prueba haya dejado en este proceso (el del curso cambia
+    # colores, fuentes y savefig.dpi): la imagen debe salir igual aquí que en el núcleo que arranca nbval
+    with matplotlib.style.context("default"), matplotlib.rc_context(rc or {}):
         fig = Figure(figsize=(5, 3), dpi=100)
         ax = fig.subplots()
         ax.plot(range(20), ys, label="Pérdida de entrenamiento")
@@ -184,7 +187,7 @@ def dibujar(mover=0.0, rc=None):
         ax.set_ylabel("Pérdida")
         ax.legend()
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
+        fig.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
 
 
