@@ -3,6 +3,9 @@
 Sirve unos bytes en cualquier ruta y se puede configurar para imitar los problemas de una descarga real:
 sin soporte de reanudación (cabecera Range), sin Content-Length, anunciando otro tamaño o cortando la conexión a
 mitad de la respuesta. Guarda la cabecera Range de cada petición en `peticiones`. No es para producción.
+
+`RespuestaQueSeCorta` es lo contrario: una respuesta falsa de `urlopen`, sin servidor, para los cortes que un
+servidor de verdad no provoca a voluntad (un reinicio de la conexión, un tiempo agotado, Ctrl+C a mitad).
 """
 
 from __future__ import annotations
@@ -69,3 +72,33 @@ class ServidorLocal:
     def __exit__(self, *exc):
         self.cerrar()
         return False
+
+
+class RespuestaQueSeCorta:
+    """Respuesta falsa de urlopen: anuncia `anunciado` bytes, entrega `primer_bloque` y después lanza `error`.
+
+    `al_leer`, si se da, se llama en cada lectura (por ejemplo, para mirar la carpeta a mitad de la descarga).
+    """
+
+    status = 200
+
+    def __init__(self, error, anunciado: int = 1000, primer_bloque: bytes = b"x" * 100, al_leer=None):
+        self.error = error
+        self.headers = {"Content-Length": str(anunciado)}
+        self.primer_bloque = primer_bloque
+        self.al_leer = al_leer
+        self.lecturas = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self, n=-1):
+        self.lecturas += 1
+        if self.al_leer:
+            self.al_leer()
+        if self.lecturas == 1:
+            return self.primer_bloque
+        raise self.error

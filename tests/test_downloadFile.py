@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from seccion02_TrabajarDatosTexto.downloadFile import DownloadError, download_file, sha256_file
-from tests.servidorHTTP import ServidorLocal
+from tests.servidorHTTP import RespuestaQueSeCorta, ServidorLocal
 
 CONTENIDO = bytes(range(256)) * 400  # 102 400 bytes
 SHA = hashlib.sha256(CONTENIDO).hexdigest()
@@ -175,29 +175,6 @@ def test_error_del_servidor(tmp_path, monkeypatch):
     assert archivos_en(tmp_path) == []
 
 
-class _RespuestaQueSeCorta:
-    """Respuesta falsa de urlopen que anuncia 1000 bytes, entrega 100 y después lanza `error`."""
-
-    status = 200
-
-    def __init__(self, error):
-        self.error = error
-        self.headers = {"Content-Length": "1000"}
-        self.lecturas = 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def read(self, n=-1):
-        self.lecturas += 1
-        if self.lecturas == 1:
-            return b"x" * 100
-        raise self.error
-
-
 @pytest.mark.parametrize(
     "error",
     [ConnectionResetError("reset"), TimeoutError("tiempo agotado"), http.client.IncompleteRead(b"x", 900)],
@@ -205,7 +182,7 @@ class _RespuestaQueSeCorta:
 )
 @pytest.mark.parametrize("reanudable", [True, False])
 def test_cualquier_corte_se_cuenta_como_corte(tmp_path, monkeypatch, error, reanudable):
-    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _RespuestaQueSeCorta(error))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: RespuestaQueSeCorta(error))
     conocido = {"size": 1000, "sha256": "0" * 64} if reanudable else {}
     with pytest.raises(DownloadError, match="la conexión se cortó tras recibir 100 de 1000 bytes") as info:
         download_file("https://x.invalid/a.bin", tmp_path / "a.bin", **conocido)
@@ -219,7 +196,7 @@ def test_cualquier_corte_se_cuenta_como_corte(tmp_path, monkeypatch, error, rean
 
 
 def test_una_interrupcion_no_reanudable_no_deja_nada(tmp_path, monkeypatch):
-    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _RespuestaQueSeCorta(KeyboardInterrupt()))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: RespuestaQueSeCorta(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         download_file("https://x.invalid/a.bin", tmp_path / "a.bin")
     assert archivos_en(tmp_path) == []

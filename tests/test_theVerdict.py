@@ -25,7 +25,7 @@ from seccion02_TrabajarDatosTexto.theVerdict import (
     sha256_file,
 )
 from tests.cuadernos import RAIZ
-from tests.servidorHTTP import ServidorLocal
+from tests.servidorHTTP import RespuestaQueSeCorta, ServidorLocal
 
 
 @pytest.fixture(scope="module")
@@ -60,30 +60,10 @@ def sin_red(monkeypatch):
     return intentos
 
 
-class RespuestaQueSeCorta:
-    """Respuesta falsa de urlopen (anuncia el tamaño de «The Verdict»): entrega un bloque y después lanza `error`."""
-
-    status = 200
-    headers = {"Content-Length": str(THE_VERDICT_SIZE)}
-
-    def __init__(self, error, al_leer=None):
-        self.error = error
-        self.al_leer = al_leer
-        self.lecturas = 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def read(self, n=-1):
-        self.lecturas += 1
-        if self.al_leer:
-            self.al_leer()
-        if self.lecturas == 1:
-            return b"I HAD always thought Jack Gisburn rather a cheap genius"
-        raise self.error
+def _respuesta_que_se_corta(error, al_leer=None):
+    """Anuncia el tamaño de «The Verdict», entrega su primera frase y después lanza `error`."""
+    primera = b"I HAD always thought Jack Gisburn rather a cheap genius"
+    return RespuestaQueSeCorta(error, anunciado=THE_VERDICT_SIZE, primer_bloque=primera, al_leer=al_leer)
 
 
 def archivos_en(carpeta):
@@ -92,12 +72,6 @@ def archivos_en(carpeta):
 
 def test_ruta_por_defecto():
     assert THE_VERDICT_PATH == RAIZ / "txt" / "The_Verdict.txt"
-
-
-def test_sha256_file(tmp_path):
-    archivo = tmp_path / "a.bin"
-    archivo.write_bytes(b"abc" * 100_000)
-    assert sha256_file(archivo) == hashlib.sha256(b"abc" * 100_000).hexdigest()
 
 
 def test_load_the_verdict_por_defecto_lee_la_copia_local(contenido, sin_red):
@@ -176,7 +150,7 @@ def test_descarga_cortada_a_medias_se_cuenta_como_corte(tmp_path, monkeypatch, e
     def mirar_carpeta():
         vistos.append(archivos_en(carpeta))
 
-    respuesta = RespuestaQueSeCorta(error, al_leer=mirar_carpeta)
+    respuesta = _respuesta_que_se_corta(error, al_leer=mirar_carpeta)
     monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: respuesta)
     with pytest.raises(DescargaError, match=r"No se pudo descargar https://ejemplo.invalid/the-verdict.txt: la "
                                             r"conexión se cortó tras recibir 55 de 20479 bytes"):
@@ -189,7 +163,7 @@ def test_descarga_cortada_a_medias_se_cuenta_como_corte(tmp_path, monkeypatch, e
 
 
 def test_una_interrupcion_cualquiera_tampoco_deja_nada(tmp_path, monkeypatch):
-    respuesta = RespuestaQueSeCorta(KeyboardInterrupt())
+    respuesta = _respuesta_que_se_corta(KeyboardInterrupt())
     monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: respuesta)
     with pytest.raises(KeyboardInterrupt):
         download_file("https://ejemplo.invalid/the-verdict.txt", tmp_path / "The_Verdict.txt")
