@@ -50,56 +50,71 @@ def _atajo(ax, x0, y0, x_lado, y1, x1, color=NARANJA):
 
 def arquitectura_gpt(destino: Path) -> Path:
     """La pila completa de GPT-2 (124M), de los ids de los tokens a los logits, con la forma de cada paso."""
-    fig, ax = nueva_figura(10, 12)
+    fig, ax = nueva_figura(10, 13.4)
     xc, ancho = 0.9, 4.6  # columna de las cajas
     centro = xc + ancho / 2
-    xf = 6.6  # columna de las formas
+    xf = 6.9  # columna de las formas
 
-    caja(ax, xc, 11.05, ancho, 0.6, "Texto: «Every effort moves you»", color=GRIS, relleno=GRIS_CLARO)
-    flecha(ax, centro, 11.05, centro, 10.7)
-    caja(ax, xc, 10.1, ancho, 0.6, "Tokenizador BPE (GPT-2)", color=GRIS, relleno=GRIS_CLARO)
-    flecha(ax, centro, 10.1, centro, 9.75)
-    _forma(ax, xf, 9.92, "ids: (b, n)")
+    caja(ax, xc, 12.45, ancho, 0.6, "Texto: «Every effort moves you»", color=GRIS, relleno=GRIS_CLARO)
+    flecha(ax, centro, 12.45, centro, 12.1)
+    caja(ax, xc, 11.5, ancho, 0.6, "Tokenizador BPE (GPT-2)", color=GRIS, relleno=GRIS_CLARO)
+    flecha(ax, centro, 11.5, centro, 11.15)
+    _forma(ax, xf, 11.32, "ids: (b, n)")
 
-    caja(ax, xc, 9.1, 2.2, 0.65, "Embedding de\ntokens", color=AZUL, tamano=10)
-    caja(ax, xc + 2.4, 9.1, 2.2, 0.65, "Embedding de\nposiciones", color=CELESTE, tamano=10)
-    _forma(ax, xf, 9.42, "(b, n, 768) + (n, 768)")
-    flecha(ax, xc + 1.1, 9.1, centro - 0.15, 8.7)
-    flecha(ax, xc + 3.5, 9.1, centro + 0.15, 8.7)
-    ax.text(centro, 8.52, "+", ha="center", va="center", fontsize=18, fontweight="bold")
-    flecha(ax, centro, 8.32, centro, 8.02)
-    caja(ax, xc, 7.45, ancho, 0.55, "Dropout", color=GRIS, relleno=GRIS_CLARO)
-    _forma(ax, xf, 7.72, "(b, n, 768)")
-    flecha(ax, centro, 7.45, centro, 7.05)
+    caja(ax, xc, 10.5, 2.2, 0.65, "Embedding de\ntokens", color=AZUL, tamano=10)
+    caja(ax, xc + 2.4, 10.5, 2.2, 0.65, "Embedding de\nposición", color=CELESTE, tamano=10)
+    _forma(ax, xf, 10.82, "(b, n, 768) + (n, 768)")
+    flecha(ax, xc + 1.1, 10.5, centro - 0.15, 10.1)
+    flecha(ax, xc + 3.5, 10.5, centro + 0.15, 10.1)
+    ax.text(centro, 9.92, "+", ha="center", va="center", fontsize=18, fontweight="bold")
+    flecha(ax, centro, 9.72, centro, 9.42)
+    caja(ax, xc, 8.85, ancho, 0.55, "Dropout", color=GRIS, relleno=GRIS_CLARO)
+    _forma(ax, xf, 9.12, "(b, n, 768)")
 
-    # Los 12 bloques transformer, dibujados como una pila de tarjetas
-    abajo, alto_bloque = 2.55, 4.45
+    # Los 12 bloques transformer, dibujados como una pila de tarjetas, con sus dos atajos
+    arriba, alto_bloque = 8.4, 5.5
+    abajo = arriba - alto_bloque
+    x_bloque, ancho_bloque = xc - 0.25, ancho + 0.85
+    flecha(ax, centro, 8.85, centro, arriba + 0.02)
     for desplazamiento in (0.24, 0.12):
         ax.add_patch(
-            Rectangle((xc - 0.25 + desplazamiento, abajo + desplazamiento), ancho + 0.5, alto_bloque,
+            Rectangle((x_bloque + desplazamiento, abajo + desplazamiento), ancho_bloque, alto_bloque,
                       facecolor="white", edgecolor=NARANJA, linewidth=1.2)
         )
     ax.add_patch(
-        Rectangle((xc - 0.25, abajo), ancho + 0.5, alto_bloque, facecolor=NARANJA + "18", edgecolor=NARANJA,
+        Rectangle((x_bloque, abajo), ancho_bloque, alto_bloque, facecolor=NARANJA + "18", edgecolor=NARANJA,
                   linewidth=1.8)
     )
-    ax.text(xc - 0.1, abajo + alto_bloque - 0.25, "Bloque transformer  × 12", ha="left", va="center", fontsize=11,
-            fontweight="bold", color=NARANJA)
-    pasos = [
-        ("LayerNorm 1", VERDE),
-        ("Atención multicabeza causal", ROJO),
-        ("Dropout  +  atajo", GRIS),
-        ("LayerNorm 2", VERDE),
-        ("Feed-forward (768 → 3072 → 768)", MORADO),
-        ("Dropout  +  atajo", GRIS),
-    ]
-    y, alto, paso = abajo + alto_bloque - 1.0, 0.42, 0.64
-    for i, (texto, color) in enumerate(pasos):
-        caja(ax, xc + 0.2, y, ancho - 0.4, alto, texto, color=color, tamano=9.5,
-             relleno=GRIS_CLARO if color == GRIS else None)
-        if i < len(pasos) - 1:
-            flecha(ax, centro, y, centro, y - (paso - alto))
-        y -= paso
+    ax.text(x_bloque + 0.28, abajo + alto_bloque / 2, "Bloque transformer  × 12", ha="center", va="center",
+            fontsize=11, fontweight="bold", color=NARANJA, rotation=90)
+    x_caja, ancho_caja, alto, hueco = xc + 0.35, ancho - 0.7, 0.42, 0.22
+    x_atajo = x_caja + ancho_caja + 0.4
+
+    def mitad(y_rama, pasos):
+        """Tres cajas hacia abajo desde y_rama - 0.25, el ⊕ y el atajo que las rodea; devuelve la y del ⊕."""
+        y = y_rama - 0.25
+        for i, (texto, color) in enumerate(pasos):
+            y -= alto
+            caja(ax, x_caja, y, ancho_caja, alto, texto, color=color, tamano=9.5,
+                 relleno=GRIS_CLARO if color == GRIS else None)
+            if i < len(pasos) - 1:
+                flecha(ax, centro, y, centro, y - hueco)
+                y -= hueco
+        y_suma = y - 0.35
+        flecha(ax, centro, y, centro, y_suma + 0.14)
+        ax.text(centro, y_suma, "⊕", ha="center", va="center", fontsize=20, color=NARANJA)
+        _atajo(ax, centro, y_rama, x_atajo, y_suma, centro + 0.16)
+        ax.text(x_atajo + 0.17, (y_rama + y_suma) / 2, "atajo", ha="center", va="center", fontsize=9.5,
+                color=NARANJA, style="italic", rotation=90)
+        return y_suma
+
+    y_rama1 = arriba - 0.25
+    flecha(ax, centro, arriba, centro, y_rama1 - 0.25)
+    y_suma1 = mitad(y_rama1, [("LayerNorm 1", VERDE), ("Atención multicabeza causal", ROJO), ("Dropout", GRIS)])
+    y_rama2 = y_suma1 - 0.35
+    flecha(ax, centro, y_suma1 - 0.14, centro, y_rama2 - 0.25)
+    y_suma2 = mitad(y_rama2, [("LayerNorm 2", VERDE), ("Feed-forward (768 → 3072 → 768)", MORADO), ("Dropout", GRIS)])
+    ax.plot([centro, centro], [y_suma2 - 0.14, abajo], color=GRIS, linewidth=1.6)
     _forma(ax, xf, abajo + alto_bloque / 2, "(b, n, 768)\nentra y sale\ncon la misma forma")
 
     flecha(ax, centro, abajo, centro, 2.15)
@@ -117,7 +132,7 @@ def arquitectura_gpt(destino: Path) -> Path:
 
 def flujo_datos(destino: Path) -> Path:
     """Un lote de dos textos a su paso por el modelo: ids, embeddings, bloques y logits."""
-    fig, ax = nueva_figura(13, 4.2)
+    fig, ax = nueva_figura(15, 4.4)
     columnas = [
         ("Textos", "«Every effort moves you»\n«Every day holds a»", "2 textos", GRIS),
         ("Ids de tokens", "[[6109, 3626, 6100,  345],\n [6109, 1110, 6622,  257]]", "(2, 4)", AZUL),
@@ -125,16 +140,16 @@ def flujo_datos(destino: Path) -> Path:
         ("12 bloques\ntransformer", "cada token mira a\nlos anteriores", "(2, 4, 768)", NARANJA),
         ("LayerNorm final y\ncabeza de salida", "un logit por cada\ntoken del vocabulario", "(2, 4, 50257)", VERDE),
     ]
-    ancho, x = 2.3, 0.1
+    ancho, hueco, x = 2.6, 0.45, 0.15
     for i, (titulo, contenido, forma, color) in enumerate(columnas):
-        ax.text(x + ancho / 2, 3.75, titulo, ha="center", va="center", fontsize=11, fontweight="bold", color=color)
-        caja(ax, x, 1.55, ancho, 1.6, contenido, color=color, tamano=9.5)
-        ax.text(x + ancho / 2, 1.15, forma, ha="center", va="center", fontsize=11, family="DejaVu Sans Mono",
+        ax.text(x + ancho / 2, 3.95, titulo, ha="center", va="center", fontsize=11, fontweight="bold", color=color)
+        caja(ax, x, 1.6, ancho, 1.7, contenido, color=color, tamano=9.5)
+        ax.text(x + ancho / 2, 1.05, forma, ha="center", va="center", fontsize=11, family="DejaVu Sans Mono",
                 color=TINTA)
         if i < len(columnas) - 1:
-            flecha(ax, x + ancho + 0.03, 2.35, x + ancho + 0.27, 2.35)
-        x += ancho + 0.3
-    ax.text(6.5, 0.35, "b = 2 textos del lote,  n = 4 tokens por texto,  768 = emb_dim,  50 257 = vocab_size",
+            flecha(ax, x + ancho + 0.05, 2.45, x + ancho + hueco - 0.05, 2.45)
+        x += ancho + hueco
+    ax.text(7.5, 0.3, "b = 2 textos del lote,  n = 4 tokens por texto,  768 = emb_dim,  50 257 = vocab_size",
             ha="center", va="center", fontsize=10, color=GRIS)
     return guardar(fig, destino, "flujo_datos.png")
 
@@ -213,7 +228,7 @@ def mascara_causal(destino: Path) -> Path:
 
 def atencion_multicabeza_formas(destino: Path) -> Path:
     """Las formas de los tensores en cada paso de MultiHeadAttention.forward."""
-    fig, ax = nueva_figura(11, 9.6)
+    fig, ax = nueva_figura(11, 10.2)
     pasos = [
         ("Entrada x", "(b, n, d_in)", GRIS),
         ("W_query, W_key, W_value  (capas lineales)", "(b, n, d_out)  ×3", AZUL),
@@ -233,7 +248,7 @@ def atencion_multicabeza_formas(destino: Path) -> Path:
         if i < len(pasos) - 1:
             flecha(ax, 3.25, y, 3.25, y - hueco)
         y -= alto + hueco
-    ax.text(5.5, 9.55, "head_dim = d_out / num_heads   (GPT-2 124M: 768 / 12 = 64)", ha="center", va="center",
+    ax.text(5.5, 9.95, "head_dim = d_out / num_heads   (GPT-2 124M: 768 / 12 = 64)", ha="center", va="center",
             fontsize=10.5, color=GRIS)
     return guardar(fig, destino, "atencion_multicabeza_formas.png")
 

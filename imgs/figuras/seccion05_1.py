@@ -65,35 +65,43 @@ def mapa_siguiente(destino: Path) -> Path:
 
 
 def ciclo_texto_ids(destino: Path) -> Path:
-    """Texto → ids → GPTModel → logits → ids → texto."""
-    fig, ax = nueva_figura(12, 3.6)
+    """Texto → ids → GPTModel → logits → argmax → ids → texto."""
+    fig, ax = nueva_figura(15, 3.9)
     pasos = [
         ("Texto de entrada\n«Every effort\nmoves you»", VERDE),
         ("ids de tokens\n[6109, 3626,\n6100, 345]", AZUL),
         ("GPTModel", MORADO),
         ("logits\n(1, 4, 50257)", NARANJA),
-        ("ids de tokens\n(argmax del\núltimo paso)", AZUL),
+        ("argmax de los\nlogits del\núltimo paso", ROJO),
+        ("ids de tokens\n(los de entrada\n+ el id nuevo)", AZUL),
         ("Texto de salida\n«… you» + token\nnuevo", VERDE),
     ]
-    etiquetas = ["tokenizer.encode", "", "", "argmax", "tokenizer.decode"]
-    ancho, alto, hueco = 1.6, 1.55, 0.38
+    etiquetas = ["tokenizer.encode", "", "", "", "", "tokenizer.decode"]
+    ancho, alto, hueco, x0, abajo = 1.75, 1.55, 0.4, 0.15, 1.45
     for i, (texto, color) in enumerate(pasos):
-        x = 0.15 + i * (ancho + hueco)
-        caja(ax, x, 1.2, ancho, alto, texto, color=color, tamano=10, negrita=(texto == "GPTModel"))
+        x = x0 + i * (ancho + hueco)
+        caja(ax, x, abajo, ancho, alto, texto, color=color, tamano=10, negrita=(texto == "GPTModel"))
         if i < len(pasos) - 1:
-            flecha(ax, x + ancho + 0.02, 1.97, x + ancho + hueco - 0.02, 1.97)
+            flecha(ax, x + ancho + 0.04, abajo + alto / 2, x + ancho + hueco - 0.04, abajo + alto / 2)
             if etiquetas[i]:
-                ax.text(x + ancho + hueco / 2, 0.95, etiquetas[i], ha="center", fontsize=8.5, color=GRIS,
-                        family="DejaVu Sans Mono", rotation=0)
-    for x_ini, x_fin, texto, color in [
-        (0.15, 3.73, "1. texto → ids: text_to_token_ids", AZUL),
-        (4.13, 7.71, "2. el modelo calcula los logits", MORADO),
-        (8.11, 11.69, "3. ids → texto: token_ids_to_text", AZUL),
+                ax.text(x + ancho + hueco / 2, abajo - 0.4, etiquetas[i], ha="center", fontsize=8.5, color=GRIS,
+                        family="DejaVu Sans Mono")
+
+    def tramo(primera, ultima):
+        return x0 + primera * (ancho + hueco), x0 + ultima * (ancho + hueco) + ancho
+
+    for (primera, ultima), texto, color in [
+        ((0, 1), "1. texto → ids: text_to_token_ids", AZUL),
+        ((2, 3), "2. el modelo calcula los logits", MORADO),
+        ((4, 4), "3. argmax", ROJO),
+        ((5, 6), "4. ids → texto: token_ids_to_text", AZUL),
     ]:
-        ax.annotate("", xy=(x_ini, 2.95), xytext=(x_fin, 2.95),
+        x_ini, x_fin = tramo(primera, ultima)
+        y_linea = abajo + alto + 0.3
+        ax.annotate("", xy=(x_ini, y_linea), xytext=(x_fin, y_linea),
                     arrowprops={"arrowstyle": "-", "color": color, "linewidth": 2})
-        ax.text((x_ini + x_fin) / 2, 3.08, texto, ha="center", fontsize=10.5, color=color)
-    ax.text(6, 0.3, "La salida se vuelve a meter en el modelo para generar el siguiente token.", ha="center",
+        ax.text((x_ini + x_fin) / 2, y_linea + 0.13, texto, ha="center", fontsize=10.5, color=color)
+    ax.text(7.5, 0.3, "La salida se vuelve a meter en el modelo para generar el siguiente token.", ha="center",
             fontsize=10, color=GRIS, style="italic")
     return guardar(fig, destino, "ciclo_texto_ids.png")
 
@@ -141,7 +149,7 @@ def probabilidades_objetivo(destino: Path) -> Path:
     objetivo = 1  # «effort»
     despues = np.full(7, 0.03)
     despues[objetivo] = 1 - 0.03 * 6
-    for ax, valores, titulo in [(axes[0], antes, "Modelo sin entrenar"), (axes[1], despues, "Objetivo del entrenamiento")]:
+    for ax, valores, titulo in [(axes[0], antes, "Modelo sin entrenar"), (axes[1], despues, "Tras entrenar")]:
         colores = [NARANJA if i == objetivo else CELESTE for i in range(7)]
         ax.bar(range(7), valores, color=colores, edgecolor=TINTA, linewidth=0.6)
         ax.set_xticks(range(7), VOCAB_7, rotation=0)

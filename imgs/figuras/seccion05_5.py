@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from figuras.estilo import AZUL, GRIS, MORADO, NARANJA, ROJO, VERDE, caja, flecha, guardar, nueva_figura
+from figuras.estilo import AZUL, GRIS, MORADO, NARANJA, ROJO, TINTA, VERDE, caja, flecha, guardar, nueva_figura
 
 # (nombre en el archivo de GPT-2, forma, nombre en GPTModel, operación, color)
 MAPEO = [
-    ("wte.weight", "(50257, 768)", "tok_emb.weight  y  out_head.weight", "copiar (pesos atados)", AZUL),
+    ("wte.weight", "(50257, 768)", "tok_emb.weight  y  out_head.weight", "copiar (pesos compartidos)", AZUL),
     ("wpe.weight", "(1024, 768)", "pos_emb.weight", "copiar", AZUL),
     ("h.N.ln_1 / ln_2 .weight, .bias", "(768,)", "trf_blocks[N].norm1 / norm2 .scale, .shift", "copiar", VERDE),
     ("h.N.attn.c_attn.weight", "(768, 2304)", "att.W_query / W_key / W_value .weight", "partir en 3 y trasponer", ROJO),
@@ -39,23 +39,38 @@ def mapa_pesos_gpt2(destino: Path) -> Path:
 
 
 def tamanos_gpt2(destino: Path) -> Path:
-    """Los cuatro tamaños de GPT-2: misma arquitectura, más capas, cabezas y dimensiones."""
-    fig, ax = nueva_figura(12, 3.4)
+    """Los cuatro tamaños de GPT-2: misma arquitectura, más capas, cabezas y dimensiones.
+
+    La longitud de cada barra es proporcional al número de parámetros.
+    """
+    fig, ax = nueva_figura(11, 4.2, ejes=True)
     modelos = [
-        ("124M", "12 capas · 12 cabezas\nemb_dim 768\n≈ 0,5 GB", AZUL, 1.0),
-        ("355M", "24 capas · 16 cabezas\nemb_dim 1024\n≈ 1,5 GB", VERDE, 1.15),
-        ("774M", "36 capas · 20 cabezas\nemb_dim 1280\n≈ 3,2 GB", NARANJA, 1.3),
-        ("1558M", "48 capas · 25 cabezas\nemb_dim 1600\n≈ 6,4 GB", MORADO, 1.45),
+        ("gpt2 124M", 124, "12 capas · 12 cabezas · emb_dim 768 · ≈ 0.5 GB", AZUL),
+        ("gpt2 355M", 355, "24 capas · 16 cabezas · emb_dim 1024 · ≈ 1.5 GB", VERDE),
+        ("gpt2 774M", 774, "36 capas · 20 cabezas · emb_dim 1280 · ≈ 3.2 GB", NARANJA),
+        ("gpt2 1558M", 1558, "48 capas · 25 cabezas · emb_dim 1600 · ≈ 6.4 GB", MORADO),
     ]
-    x = 0.2
-    for nombre, texto, color, escala in modelos:
-        ancho, alto = 2.45 + (escala - 1.0), 1.6 * escala
-        caja(ax, x, 0.4, ancho, alto, texto, color=color, tamano=9.5)
-        ax.text(x + ancho / 2, 0.55 + alto, f"gpt2 {nombre}", ha="center", fontsize=11, fontweight="bold",
-                color=color)
-        x += ancho + 0.35
-    ax.text(6, 3.15, "Todos: vocabulario 50 257, contexto 1024, qkv_bias=True", ha="center", fontsize=10, color=GRIS,
-            style="italic")
+    posiciones = list(range(len(modelos)))
+    ax.barh(posiciones, [m[1] for m in modelos], color=[m[3] for m in modelos], height=0.62)
+    ax.set_yticks(posiciones, [m[0] for m in modelos], fontsize=11)
+    for etiqueta, (_, _, _, color) in zip(ax.get_yticklabels(), modelos, strict=True):
+        etiqueta.set_color(color)
+        etiqueta.set_fontweight("bold")
+    ax.invert_yaxis()
+    for i, (_, millones, texto, _) in enumerate(modelos):
+        cifra = f"{millones} millones"
+        if millones >= 1000:
+            cifra = f"{millones // 1000} {millones % 1000:03d} millones"
+        ax.text(millones + 20, i - 0.12, cifra, va="center", fontsize=10.5, fontweight="bold", color=TINTA)
+        ax.text(millones + 20, i + 0.18, texto, va="center", fontsize=9.5, color=GRIS)
+    ax.set_xlim(0, 2800)
+    ax.set_xticks([0, 500, 1000, 1500])
+    ax.set_xticklabels(["0", "500", "1 000", "1 500"])
+    ax.set_xlabel("parámetros (millones)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title("Los cuatro tamaños de GPT-2 (barras proporcionales a los parámetros)", loc="left")
+    ax.text(0.0, -0.2, "Todos: vocabulario 50 257, contexto 1024, qkv_bias=True", transform=ax.transAxes,
+            fontsize=10, color=GRIS, style="italic", va="top")
     return guardar(fig, destino, "tamanos_gpt2.png")
 
 

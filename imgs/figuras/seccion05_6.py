@@ -175,13 +175,26 @@ def rendimiento_generacion(destino: Path) -> Path:
     valores = [cifras["variantes"][v]["tokens_s"] for v in variantes]
     colores = [GRIS if v.startswith("referencia") else (AZUL if v == "curso_sin_cache" else VERDE) for v in variantes]
     fig, ax = nueva_figura(10, 0.55 * len(variantes) + 1.6, ejes=True)
-    limite = cifras["limite_tokens_s"]["fp32"]
+    limites = cifras["limite_tokens_s"]
     cocientes = [cifras["variantes"][v]["vs_curso_sin_cache"] for v in variantes]
     etiquetas = [nombres[v] + ("" if cifras["variantes"][v]["tokens_iguales"] else "\n(otros tokens)") for v in variantes]
     _barras(ax, etiquetas, valores, colores, cocientes,
-            "tokens nuevos por segundo (más es mejor)", tope=limite)
-    ax.axvline(limite, color=NARANJA, linestyle="--", linewidth=1.4)
-    ax.text(limite, -0.45, f" límite por ancho de banda (fp32): {limite:.0f}", color=NARANJA, fontsize=9, va="bottom")
+            "tokens nuevos por segundo (más es mejor)", tope=max(limites.values()))
+    # Cada barra con caché se compara con el límite de su tipo de pesos: en bf16 se leen la mitad de bytes,
+    # así que su límite es el doble que en fp32.
+    for tipo, estilo in (("fp32", "--"), ("bf16", ":")):
+        limite = limites[tipo]
+        ax.axvline(limite, color=NARANJA, linestyle=estilo, linewidth=1.4)
+        ax.text(limite - max(limites.values()) * 0.012, 0.5,
+                f"límite por ancho de\nbanda, pesos {tipo}:\n{limite:.0f} tokens/s", color=NARANJA, fontsize=9,
+                ha="right", va="center")
+    for i, v in enumerate(variantes):
+        fraccion = cifras["variantes"][v].get("fraccion_limite_memoria")
+        if fraccion is not None:
+            tipo = "bf16" if v.endswith("bf16") else "fp32"
+            ax.text(valores[i] + max(limites.values()) * 0.01, i + 0.3, f"{fraccion * 100:.0f} % del límite {tipo}",
+                    va="center", fontsize=8.5, color=NARANJA, zorder=3,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
     c = cifras["config"]
     ax.set_title(f"Generar {c['tokens_nuevos']} tokens tras «{c['texto']}» con {_nombre_modelo(c)}", loc="left")
     _pie(ax, cifras, "× = mediana de los cocientes frente a generate_text_simple en cada vuelta")
