@@ -10,7 +10,7 @@ import pytest
 
 from seccion02_TrabajarDatosTexto import atomicWrite
 from seccion02_TrabajarDatosTexto.atomicWrite import atomic_replace, atomic_write, remove_stale_temporaries
-from tests.cuadernos import RAIZ
+from tests.escritorInterrumpido import escritor_a_medias
 
 solo_posix = pytest.mark.skipif(os.name != "posix", reason="usa fork, SIGKILL y umask de POSIX")
 
@@ -139,35 +139,15 @@ def test_atomic_write_limpia_antes_de_escribir(tmp_path):
     assert archivos_en(tmp_path) == ["datos.bin"]
 
 
-# Un proceso que escribe con atomic_write, avisa cuando ya ha escrito la mitad y se queda esperando
-_ESCRITOR = """
-import sys, time
-from seccion02_TrabajarDatosTexto.atomicWrite import atomic_write
-with atomic_write(sys.argv[1]) as f:
-    f.write(b"medio archivo")
-    f.flush()
-    print("escribiendo", flush=True)
-    time.sleep(60)
-"""
-
-
 @solo_posix
 def test_un_escritor_matado_con_sigkill_deja_un_huerfano_que_se_limpia(tmp_path):
     ruta = tmp_path / "datos.bin"
     ruta.write_bytes(b"bueno")
-    entorno = {**os.environ, "PYTHONPATH": str(RAIZ)}
-    escritor = subprocess.Popen([sys.executable, "-c", _ESCRITOR, str(ruta)], stdout=subprocess.PIPE, env=entorno,
-                                cwd=RAIZ)
-    try:
-        assert escritor.stdout.readline() == b"escribiendo\n"
+    with escritor_a_medias(ruta) as escritor:
         temporales = [n for n in archivos_en(tmp_path) if n != "datos.bin"]
         assert len(temporales) == 1 and f".{escritor.pid}." in temporales[0]
         assert remove_stale_temporaries(ruta) == []  # su escritor sigue vivo: no se toca
         assert len(archivos_en(tmp_path)) == 2
-    finally:
-        escritor.send_signal(signal.SIGKILL)  # sin finally ni limpieza posibles
-        escritor.wait()
-        escritor.stdout.close()
     assert escritor.returncode == -signal.SIGKILL
     assert ruta.read_bytes() == b"bueno"  # el archivo bueno sigue intacto
     assert len(archivos_en(tmp_path)) == 2  # y el temporal se ha quedado huérfano...

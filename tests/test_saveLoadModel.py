@@ -2,9 +2,6 @@
 
 import os
 import pickle
-import signal
-import subprocess
-import sys
 import zipfile
 
 import pytest
@@ -24,7 +21,8 @@ from seccion05.saveLoadModel import (
     save_checkpoint,
 )
 from tests.configuraciones import CFG_DIMINUTA
-from tests.cuadernos import RAIZ, assert_misma_definicion
+from tests.cuadernos import assert_misma_definicion
+from tests.escritorInterrumpido import escritor_a_medias
 
 CFG_MINI = {**CFG_DIMINUTA, "vocab_size": 97}  # con dropout: el estado aleatorio importa al reanudar
 
@@ -451,29 +449,11 @@ def test_estado_aleatorio_que_no_es_valido(guardado, tmp_path):
     assert _iguales(model.state_dict(), antes)
 
 
-_ESCRITOR = """
-import sys, time
-from seccion02_TrabajarDatosTexto.atomicWrite import atomic_write
-with atomic_write(sys.argv[1]) as f:
-    f.write(b"PK medio punto de control")
-    f.flush()
-    print("escribiendo", flush=True)
-    time.sleep(60)
-"""
-
-
 @pytest.mark.skipif(os.name != "posix", reason="usa SIGKILL")
 def test_un_guardado_matado_con_sigkill_no_deja_huerfanos_al_cargar(guardado):
     antes = guardado.read_bytes()
-    entorno = {**os.environ, "PYTHONPATH": str(RAIZ)}
-    escritor = subprocess.Popen([sys.executable, "-c", _ESCRITOR, str(guardado)], stdout=subprocess.PIPE,
-                                env=entorno, cwd=RAIZ)
-    try:
-        assert escritor.stdout.readline() == b"escribiendo\n"
-    finally:
-        escritor.send_signal(signal.SIGKILL)
-        escritor.wait()
-        escritor.stdout.close()
+    with escritor_a_medias(guardado, "PK medio punto de control"):
+        pass
     assert len(list(guardado.parent.iterdir())) == 2  # el bueno y el temporal huérfano
     assert guardado.read_bytes() == antes
 
