@@ -18,6 +18,9 @@ from pathlib import Path
 CARPETA_IMGS = Path(__file__).resolve().parent
 sys.path.insert(0, str(CARPETA_IMGS))
 
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")  # sin ventanas: solo archivos PNG
 import figuras  # noqa: E402
 
 

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.ticker import MaxNLocator
 
+from imgs.figuras.estilo import ESTILO_GRAFICAS
 from seccion02_TrabajarDatosTexto.checkArgs import check_int
 from seccion02_TrabajarDatosTexto.dataloader_v1 import create_dataloader_v1
 from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
@@ -176,22 +177,25 @@ def plot_losses(epochs_seen, tokens_seen, train_losses, val_losses):
 
     Se explica en: seccion05/2_entrenando_llm.ipynb
     """
-    fig, ax1 = plt.subplots(figsize=(6, 3.5))
+    with plt.rc_context(ESTILO_GRAFICAS):  # el estilo de las figuras del curso, solo para esta figura
+        fig, ax1 = plt.subplots(figsize=(6, 3.5))
 
-    # Pérdidas frente a las épocas
-    ax1.plot(epochs_seen, train_losses, label="Pérdida de entrenamiento")
-    ax1.plot(epochs_seen, val_losses, linestyle="-.", label="Pérdida de validación")
-    ax1.set_xlabel("Épocas")
-    ax1.set_ylabel("Pérdida")
-    ax1.legend(loc="upper right")
-    ax1.xaxis.set_major_locator(MaxNLocator(integer=True))  # solo épocas enteras en el eje
+        # Pérdidas frente a las épocas
+        ax1.plot(epochs_seen, train_losses, label="Pérdida de entrenamiento")
+        ax1.plot(epochs_seen, val_losses, linestyle="-.", label="Pérdida de validación")
+        ax1.set_xlabel("Épocas")
+        ax1.set_ylabel("Pérdida")
+        ax1.legend(loc="upper right")
+        ax1.xaxis.set_major_locator(MaxNLocator(integer=True))  # solo épocas enteras en el eje
 
-    # Segundo eje x, arriba, con los tokens vistos
-    ax2 = ax1.twiny()  # comparte el eje y
-    ax2.plot(tokens_seen, train_losses, alpha=0)  # curva invisible: solo sirve para alinear las marcas
-    ax2.set_xlabel("Tokens vistos")
+        # Segundo eje x, arriba, con los tokens vistos
+        ax2 = ax1.twiny()  # comparte el eje y
+        ax2.spines["top"].set_visible(True)  # el estilo oculta el borde de arriba; aquí lleva un eje
+        ax2.plot(tokens_seen, train_losses, alpha=0)  # curva invisible: solo sirve para alinear las marcas
+        ax2.set_xlabel("Tokens vistos")
+        ax2.grid(False)  # una sola rejilla, la de las épocas
 
-    fig.tight_layout()
+        fig.tight_layout()
     return fig
 
 

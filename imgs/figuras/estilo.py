@@ -1,14 +1,21 @@
-"""Aspecto común de las figuras del curso (colores, tipografía, guardado determinista)."""
+"""Aspecto común de las figuras del curso (colores, tipografía, guardado determinista).
+
+Lo usan dos clientes: el script `imgs/generar_figuras.py`, que dibuja los diagramas (`nueva_figura`, `caja`, `flecha`,
+`guardar`), y las gráficas que dibujan los cuadernos y `plot_losses`, que toman `ESTILO_GRAFICAS`:
+
+    plt.rcParams.update(ESTILO_GRAFICAS)   # en un cuaderno, una vez, antes de la primera gráfica
+
+No elige el backend de matplotlib (el script usa Agg; Jupyter, el suyo), así que importarlo en un cuaderno no
+impide que se vean las gráficas.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+import matplotlib.pyplot as plt
+from cycler import cycler
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 # Paleta del curso (apta para daltonismo, basada en Okabe-Ito)
 AZUL = "#0072B2"
@@ -37,6 +44,17 @@ ESTILO = {
     "xtick.color": TINTA,
     "ytick.color": TINTA,
     "svg.hashsalt": "llm-desde-cero",
+}
+
+# Para las gráficas con ejes (curvas, barras): el mismo estilo, los colores del curso en orden y una rejilla suave.
+ESTILO_GRAFICAS = {
+    **ESTILO,
+    "axes.prop_cycle": cycler(color=[AZUL, NARANJA, VERDE, ROJO, MORADO, CELESTE]),
+    "axes.grid": True,
+    "grid.color": GRIS_CLARO,
+    "grid.linewidth": 0.8,
+    "axes.axisbelow": True,
+    "legend.frameon": False,
 }
 
 
