@@ -160,4 +160,29 @@ def embeddings_token_posicion(destino: Path) -> Path:
     return guardar(fig, destino, "embeddings_token_posicion.png")
 
 
-FIGURAS = [del_texto_a_los_ids, bpe_palabra_desconocida, ventana_deslizante, embeddings_token_posicion]
+# Las etapas del curso: (sección, título, qué se hace, color)
+ETAPAS_CURSO = [
+    ("Sección 2", "Datos", "texto → tokens → ids\n→ embeddings", AZUL),
+    ("Sección 3", "Atención", "cada token mira a\nlos anteriores", VERDE),
+    ("Sección 4", "Modelo GPT", "bloques transformer\ny cabeza de salida", NARANJA),
+    ("Sección 5", "Evaluar y\npreentrenar", "pérdida, bucle de\nentrenamiento", MORADO),
+    ("Sección 5", "Usar el modelo", "generar texto, guardar,\ncargar GPT-2", GRIS),
+]
+
+
+def etapas_curso(destino: Path) -> Path:
+    """Las etapas del curso, de los datos al modelo preentrenado, con la sección de cada una."""
+    fig, ax = nueva_figura(12.9, 3.3)
+    ancho, alto, hueco = 2.25, 1.25, 0.32
+    x0 = (12.9 - (len(ETAPAS_CURSO) * ancho + (len(ETAPAS_CURSO) - 1) * hueco)) / 2
+    for i, (seccion, titulo, detalle, color) in enumerate(ETAPAS_CURSO):
+        x = x0 + i * (ancho + hueco)
+        ax.text(x + ancho / 2, 2.75, seccion, ha="center", va="center", fontsize=10, color=color, fontweight="bold")
+        caja(ax, x, 1.25, ancho, alto, titulo, color=color, tamano=12, negrita=True)
+        ax.text(x + ancho / 2, 0.95, detalle, ha="center", va="top", fontsize=9.5, color=TINTA)
+        if i < len(ETAPAS_CURSO) - 1:
+            flecha(ax, x + ancho + 0.04, 1.875, x + ancho + hueco - 0.04, 1.875)
+    return guardar(fig, destino, "etapas_curso.png")
+
+
+FIGURAS = [etapas_curso, del_texto_a_los_ids, bpe_palabra_desconocida, ventana_deslizante, embeddings_token_posicion]
