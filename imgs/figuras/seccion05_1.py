@@ -208,7 +208,7 @@ def division_y_cargadores(destino: Path) -> Path:
         color = [AZUL, CELESTE][(i // 2) % 2]
         ax.add_patch(Rectangle((0.5 + i * ancho_v, 2.45), ancho_v * 0.94, 0.45,
                                                                  color=color, alpha=0.85))
-    ax.text(5.45, 2.2, "18 ventanas de 256 tokens (stride = 256, sin solapamiento) → 9 lotes de 2, barajados",
+    ax.text(5.45, 2.2, "18 ventanas de 256 tokens (stride = 256, sin solapamiento), barajadas → 9 lotes de 2",
             ha="center", va="top", fontsize=10)
     for i in range(2):
         ax.add_patch(Rectangle((10.4 + i * 0.55, 2.45), 0.52, 0.45, color=NARANJA,

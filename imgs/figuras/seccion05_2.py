@@ -71,7 +71,7 @@ def bucle_entrenamiento(destino: Path) -> Path:
     flecha(ax, 12.35, 3.35, 12.7, 3.35, color=MORADO)
     ax.text(14.07, 1.55, "y vuelta a empezar\ncon la época siguiente", ha="center", va="center", fontsize=10,
             color=AZUL, style="italic")
-    ax.text(14.07, 0.75, "train_loader baraja los\nlotes en cada recorrido", ha="center", va="center", fontsize=9.5,
+    ax.text(14.07, 0.75, "train_loader baraja las\nventanas en cada recorrido", ha="center", va="center", fontsize=9.5,
             color=ROJO)
 
     return guardar(fig, destino, "bucle_entrenamiento.png")
