@@ -8,7 +8,7 @@ una línea y los pesos guardados sirven para los dos:
     model.load_state_dict(gpt.state_dict())     # y al revés: gpt.load_state_dict(model.state_dict())
 
 Qué cambia por dentro (cada pieza da el mismo resultado que la didáctica, salvo redondeo):
-- atención con `F.scaled_dot_product_attention` (un núcleo fusionado) en lugar de softmax(QKᵀ/√d)·V a mano;
+- atención con `F.scaled_dot_product_attention` (un kernel fusionado) en lugar de softmax(QKᵀ/√d)·V a mano;
 - `F.layer_norm` y `F.gelu(approximate="tanh")` nativas en lugar de las fórmulas escritas con operaciones sueltas;
 - una caché KV opcional (`KVCache`) para generar sin recalcular las claves y los valores de los tokens anteriores;
 - `precision="bf16"` o `"auto"`: autocast a bfloat16 donde se puede ejecutar y el hardware lo acelera (los pesos
@@ -125,13 +125,13 @@ class KVCache:
 
 
 class MultiHeadAttentionRapida(MultiHeadAttention):
-    """La misma atención causal multicabeza (mismos pesos y máscara) con el núcleo fusionado de PyTorch y caché KV.
+    """La misma atención causal multicabeza (mismos pesos y máscara) con el kernel fusionado de PyTorch y caché KV.
 
     Entrada: (b, num_tokens, d_in). Salida: (b, num_tokens, d_out). Con `cache`, las claves y valores de los
     `num_tokens` tokens nuevos se añaden a los guardados y cada consulta atiende a todos los anteriores.
 
     Con `dropout_rapido=True`, su dropout es un `DropoutRapido`, y entrenando en CPU (sin caché) usa el `forward` de
-    la sección 4 tal cual, con esas máscaras: en CPU, `scaled_dot_product_attention` con dropout no tiene núcleo
+    `MultiHeadAttention` tal cual (sección 3), con esas máscaras: en CPU, `scaled_dot_product_attention` con dropout no tiene kernel
     fusionado y cae en esas mismas operaciones, pero con el dropout lento de `F.dropout`.
     """
 
@@ -143,7 +143,7 @@ class MultiHeadAttentionRapida(MultiHeadAttention):
 
     def forward(self, x, cache: KVCache | None = None, layer_idx: int = 0):
         if cache is None and self.training and self.dropout.p > 0.0 and self.dropout_rapido and x.device.type == "cpu":
-            return super().forward(x)  # entrenando en CPU: la atención de la sección 4, con las máscaras rápidas
+            return super().forward(x)  # entrenando en CPU: la atención de `MultiHeadAttention`, con las máscaras rápidas
 
         b, num_tokens, _ = x.shape
 
@@ -435,11 +435,11 @@ def bf16_acelerado(device: torch.device | str) -> bool:
 def bf16_runs(device: torch.device | str) -> bool:
     """True si en `device` se pueden ejecutar las operaciones que `GPTModelRapido` hace en bfloat16.
 
-    Que el hardware tenga instrucciones bf16 no basta: PyTorch elige sus núcleos de cálculo por otro lado (por
+    Que el hardware tenga instrucciones bf16 no basta: PyTorch elige sus kernels por otro lado (por
     ejemplo, con ATEN_CPU_CAPABILITY=avx2 en una CPU con AMX, la atención en bf16 falla con «pack_vnni2 is only
     supported when avx512 is supported»). Así que se prueba de verdad: la primera vez, en cada dispositivo, se
     ejecuta una vez una versión diminuta de esas operaciones (lineal, producto de matrices y atención, hacia delante
-    y hacia atrás) con formas en las que PyTorch usa sus núcleos empaquetados, y la respuesta se guarda.
+    y hacia atrás) con formas en las que PyTorch usa sus kernels empaquetados, y la respuesta se guarda.
     Se explica en: seccion05/6_rendimiento.ipynb
     """
     return _fallo_bf16(device) is None
@@ -472,7 +472,7 @@ def _probar_bf16(device: torch.device) -> str | None:
                 h = F.linear(x, w)  # (1, 64, 64): las capas lineales
                 q = h.view(1, 64, 2, 32).transpose(1, 2)  # (1, 2, 64, 32): 2 cabezas de 32 dimensiones
                 atencion = F.scaled_dot_product_attention(q, q, q, is_causal=True)  # la atención fusionada
-                puntuaciones = q @ q.transpose(2, 3)  # (1, 2, 64, 64): la atención de la sección 4
+                puntuaciones = q @ q.transpose(2, 3)  # (1, 2, 64, 64): la atención de `MultiHeadAttention`
             (atencion.float().sum() + puntuaciones.float().sum()).backward()
     except RuntimeError as error:
         mensaje = str(error).strip()
@@ -486,7 +486,7 @@ def reutilizar_memoria() -> bool:
     Cada paso de entrenamiento crea y libera tensores grandes: los logits (b, n, 50257), los gradientes, las copias
     en bf16 de los pesos... Por defecto, glibc pide al sistema cada bloque de más de 32 MiB y se lo devuelve al
     liberarlo; la vez siguiente, el sistema entrega páginas nuevas, y cada página de 4 KiB que se toca por primera
-    vez cuesta un *fallo de página* (el núcleo la busca y la llena de ceros). Con el GPT de 124M son cientos de miles
+    vez cuesta un *fallo de página* (el sistema operativo la busca y la llena de ceros). Con el GPT de 124M son cientos de miles
     de fallos por paso. Tras esta llamada, glibc guarda lo liberado y lo reutiliza: no hay fallos de página después
     del primer paso.
 
@@ -507,7 +507,7 @@ def reutilizar_memoria() -> bool:
 
 
 def adamw_rapido(params, lr: float = 0.0004, weight_decay: float = 0.1, **kwargs) -> torch.optim.AdamW:
-    """`torch.optim.AdamW` en su variante más rápida: `fused=True` (un núcleo para todos los parámetros) si el
+    """`torch.optim.AdamW` en su variante más rápida: `fused=True` (un kernel para todos los parámetros) si el
     dispositivo lo admite y, si no, `foreach=True`. Crea el optimizador después de mover el modelo al dispositivo.
 
     Da los mismos pasos que `torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)` salvo redondeo.
