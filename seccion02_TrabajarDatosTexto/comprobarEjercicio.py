@@ -5,7 +5,7 @@ revisa la respuesta y reúne en una lista, en español, lo que todavía está ma
 imprime el resultado siempre con las mismas frases y devuelve si la respuesta es correcta. Así todos los ejercicios
 del curso responden igual, y ninguna comprobación lanza un error por una respuesta vacía o equivocada.
 
-Se usa en: seccion03_MecanismosAtencion/ejercicios.py (y en los `ejercicios.py` de las demás secciones).
+Se usa en el `ejercicios.py` de cada sección (seccion02_TrabajarDatosTexto, seccion03_MecanismosAtencion, ...).
 """
 
 from __future__ import annotations
