@@ -1,0 +1,432 @@
+"""Pruebas de las comprobaciones de los ejercicios de la sección 5 (seccion05/ejercicios.py).
+
+Cada comprobación debe aceptar la solución, responder «todavía sin resolver» a la respuesta de partida (None),
+rechazar los errores típicos diciendo qué está mal, no lanzar nunca un error por una respuesta equivocada y no tocar
+el generador aleatorio. Usan modelos diminutos: nunca el de 124M ni los pesos de GPT-2.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from seccion02_TrabajarDatosTexto.dataloader_v1 import create_dataloader_v1
+from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
+from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
+from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
+from seccion05 import ejercicios
+from seccion05.calcLoss import calc_loss_batch
+from seccion05.ejercicios import (
+    CFG_MINI,
+    comprobar_ejercicio_5_1,
+    comprobar_ejercicio_5_2,
+    comprobar_ejercicio_5_3,
+    comprobar_ejercicio_5_4,
+    comprobar_ejercicio_5_5,
+    comprobar_ejercicio_5_6,
+    comprobar_ejercicio_5_7,
+    comprobar_ejercicio_5_8,
+    comprobar_ejercicio_5_9,
+    comprobar_ejercicio_5_10,
+    comprobar_ejercicio_5_11,
+    comprobar_ejercicio_5_12,
+    comprobar_ejercicio_5_13,
+    comprobar_ejercicio_5_14,
+)
+from seccion05.gptModelRapido import GPTModelRapido, generate_cached
+from seccion05.loadWeightsGPT2 import GPT2_MODELS, gpt2_config, gpt2_expected_shapes
+from seccion05.saveLoadModel import load_checkpoint, save_checkpoint
+from tests.configuraciones import CFG_DIMINUTA
+
+SECCION05 = Path(__file__).resolve().parent.parent / "seccion05"
+
+
+def _salida(capsys) -> str:
+    return capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def diminuto():
+    torch.manual_seed(123)
+    return GPTModel({**CFG_DIMINUTA, "context_length": 32}).eval()
+
+
+# --- Ejercicio 5.1 ---------------------------------------------------------------------------------------------------
+
+def _probas(t):
+    return torch.softmax(ejercicios.LOGITS_JUGUETE / t, dim=0)
+
+
+def test_5_1_acepta_la_solucion(capsys):
+    prob = {t: _probas(t)[6].item() for t in (1, 0.1, 5)}
+    assert comprobar_ejercicio_5_1({1: 0, 0.1: 0, 5: 32}, prob) is True
+    assert comprobar_ejercicio_5_1([0, 0, 32], list(prob.values())) is True  # también en el orden de temperatures
+    assert _salida(capsys) == "Ejercicio 5.1: ¡correcto!\n" * 2
+
+
+def test_5_1_sin_resolver_y_errores_tipicos(capsys):
+    assert comprobar_ejercicio_5_1(None, None) is False
+    assert _salida(capsys) == "Ejercicio 5.1: todavía sin resolver.\n"
+
+    prob = {t: _probas(t)[6].item() for t in (1, 0.1, 5)}
+    assert comprobar_ejercicio_5_1({1: 0, 0.1: 0, 5: 0.032}, prob) is False
+    assert "veces_pizza[5] = 0.032 es una fracción" in _salida(capsys)
+
+    assert comprobar_ejercicio_5_1({1: 343, 0.1: 15, 5: 227}, prob) is False  # las de «toward»
+    assert "son las veces de «toward»" in _salida(capsys)
+
+    multiplicada = {t: torch.softmax(ejercicios.LOGITS_JUGUETE * t, dim=0)[6].item() for t in (1, 0.1, 5)}
+    assert comprobar_ejercicio_5_1({1: 0, 0.1: 0, 5: 32}, multiplicada) is False
+    assert "multiplicar los logits por la temperatura" in _salida(capsys)
+
+    assert comprobar_ejercicio_5_1({1: 0, 5: 32}, prob) is False
+    assert "le falta la temperatura 0.1" in _salida(capsys)
+
+
+# --- Ejercicios 5.2 y 5.3 --------------------------------------------------------------------------------------------
+
+def test_5_2(capsys):
+    assert comprobar_ejercicio_5_2("D", "B") is True
+    assert comprobar_ejercicio_5_2(" d", "b") is True
+    assert _salida(capsys) == "Ejercicio 5.2: ¡correcto!\n" * 2
+    assert comprobar_ejercicio_5_2(None, None) is False
+    assert _salida(capsys) == "Ejercicio 5.2: todavía sin resolver.\n"
+    assert comprobar_ejercicio_5_2("A", "D") is False
+    salida = _salida(capsys)
+    assert "sigue sorteando entre 10 tokens" in salida and "la temperatura no cambia nada" in salida
+    assert comprobar_ejercicio_5_2("E", 3) is False
+    assert "debe ser una de las letras A, B, C, D" in _salida(capsys)
+
+
+def test_5_3(capsys):
+    assert comprobar_ejercicio_5_3([{"temperature": 0.0}, {"temperature": 1.5, "top_k": 1}]) is True
+    assert _salida(capsys) == "Ejercicio 5.3: ¡correcto!\n"
+    assert comprobar_ejercicio_5_3(None) is False
+    assert _salida(capsys) == "Ejercicio 5.3: todavía sin resolver.\n"
+
+    assert comprobar_ejercicio_5_3([{"temperature": 0.0, "top_k": 5}]) is False  # solo una de las dos formas
+    assert "Falta la otra forma" in _salida(capsys)
+
+    assert comprobar_ejercicio_5_3([{"temperature": 0.0}, {"temperature": 0.01, "top_k": None}]) is False
+    assert "sigue sorteando entre todo el vocabulario con T = 0.01" in _salida(capsys)
+
+    assert comprobar_ejercicio_5_3([{"temperature": 0.0}, {"temperature": 1.0, "top_k": 0}]) is False
+    assert "ValueError" in _salida(capsys)  # top_k=0 no lo acepta generate
+
+    assert comprobar_ejercicio_5_3([{"temperatura": 0.0}]) is False
+    assert "sobra 'temperatura'" in _salida(capsys)
+
+
+# --- Ejercicio 5.4 ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def punto_de_control_5_4(tmp_path_factory):
+    """El punto de control del enunciado: el GPT mini tras 2 épocas, con el estado aleatorio."""
+    cargador = create_dataloader_v1(load_the_verdict()[:3000], batch_size=4, max_length=32, stride=32, shuffle=True)
+    torch.manual_seed(123)
+    modelo, opt = _mini()
+    _entrenar(modelo, opt, cargador, 2)
+    ruta = save_checkpoint(tmp_path_factory.mktemp("ej54") / "mini.pth", modelo, opt, save_rng_state=True, epoch=2)
+    return ruta, cargador
+
+
+def _mini():
+    modelo = GPTModel(CFG_MINI)
+    return modelo, torch.optim.AdamW(modelo.parameters(), lr=0.0004, weight_decay=0.1)
+
+
+def _entrenar(modelo, opt, cargador, epocas):
+    modelo.train()
+    for _ in range(epocas):
+        for x, y in cargador:
+            opt.zero_grad()
+            calc_loss_batch(x, y, modelo, "cpu").backward()
+            opt.step()
+
+
+def test_5_4_acepta_la_reanudacion_exacta(capsys, punto_de_control_5_4):
+    ruta, cargador = punto_de_control_5_4
+    torch.manual_seed(2024)
+    modelo, opt = _mini()
+    load_checkpoint(ruta, modelo, opt, restore_rng_state=True)
+    _entrenar(modelo, opt, cargador, 1)
+    assert comprobar_ejercicio_5_4(modelo, opt) is True
+    assert _salida(capsys) == "Ejercicio 5.4: ¡correcto!\n"
+
+
+def test_5_4_errores_tipicos(capsys, punto_de_control_5_4):
+    ruta, cargador = punto_de_control_5_4
+    assert comprobar_ejercicio_5_4(None, None) is False
+    assert _salida(capsys) == "Ejercicio 5.4: todavía sin resolver.\n"
+
+    torch.manual_seed(2024)
+    sin_rng, opt = _mini()
+    load_checkpoint(ruta, sin_rng, opt)  # sin restore_rng_state
+    _entrenar(sin_rng, opt, cargador, 1)
+    assert comprobar_ejercicio_5_4(sin_rng, opt) is False
+    assert "restore_rng_state=True" in _salida(capsys)
+
+    torch.manual_seed(2024)
+    sin_opt, opt_nuevo = _mini()
+    load_checkpoint(ruta, sin_opt, restore_rng_state=True)  # sin el optimizador
+    _entrenar(sin_opt, opt_nuevo, cargador, 1)
+    assert comprobar_ejercicio_5_4(sin_opt, opt_nuevo) is False
+    assert "AdamW solo ha dado 5 pasos" in _salida(capsys)
+
+    sin_entrenar, opt = _mini()
+    load_checkpoint(ruta, sin_entrenar, opt, restore_rng_state=True)
+    assert comprobar_ejercicio_5_4(sin_entrenar, opt) is False
+    assert "falta entrenar la época más" in _salida(capsys)
+
+
+# --- Ejercicios 5.5 y 5.6 --------------------------------------------------------------------------------------------
+
+def test_5_5(capsys):
+    assert comprobar_ejercicio_5_5(None, None, None) is False
+    salida = _salida(capsys)
+    assert salida.startswith("Ejercicio 5.5: todavía sin resolver.\n")
+    assert "necesita los pesos de GPT-2 124M" in salida and "DESCARGAR = True" in salida
+
+    modelo_falso = object()  # con pesos: la comprobación solo compara las cifras
+    assert comprobar_ejercicio_5_5(modelo_falso, (3.7551, 3.5601), math.exp(3.5601)) is True
+    assert _salida(capsys) == "Ejercicio 5.5: ¡correcto!\n"
+
+    assert comprobar_ejercicio_5_5(modelo_falso, (0.298, 6.526), math.exp(6.526)) is False
+    assert "son las del modelo que entrenaste en el cuaderno 2" in _salida(capsys)
+
+    assert comprobar_ejercicio_5_5(modelo_falso, (3.5596, 3.7547), math.exp(3.7547)) is False
+    salida = _salida(capsys)
+    assert "cambiadas de orden" in salida and "es la de entrenamiento" in salida
+
+    assert comprobar_ejercicio_5_5(None, (4.5, 4.4), 80.0) is False
+    salida = _salida(capsys)
+    assert "deberían salir unas 3.75 y 3.56" in salida and "necesita los pesos" in salida
+
+
+def _contar(cfg, cabeza=False, sesgos_qkv=True):
+    v, c, e, n = cfg["vocab_size"], cfg["context_length"], cfg["emb_dim"], cfg["n_layers"]
+    atencion = 4 * e * e + (4 * e if sesgos_qkv else e)
+    bloque = atencion + 8 * e * e + 5 * e + 4 * e
+    return v * e + c * e + n * bloque + 2 * e + (v * e if cabeza else 0)
+
+
+def test_5_6(capsys):
+    for nombre in GPT2_MODELS:  # la fórmula de la prueba coincide con el archivo de GPT-2
+        cfg = gpt2_config(nombre)
+        assert _contar(cfg) == sum(torch.Size(f).numel() for f in gpt2_expected_shapes(cfg).values())
+    assert comprobar_ejercicio_5_6(_contar) is True
+    assert comprobar_ejercicio_5_6({nombre: _contar(gpt2_config(nombre)) for nombre in GPT2_MODELS}) is True
+    assert _salida(capsys) == "Ejercicio 5.6: ¡correcto!\n" * 2
+
+    assert comprobar_ejercicio_5_6(None) is False
+    assert comprobar_ejercicio_5_6(lambda cfg: None) is False  # la función del enunciado, sin escribir
+    assert _salida(capsys) == "Ejercicio 5.6: todavía sin resolver.\n" * 2
+
+    assert comprobar_ejercicio_5_6(lambda cfg: _contar(cfg, cabeza=True)) is False
+    assert "cuenta la cabeza de salida aparte" in _salida(capsys)
+    assert comprobar_ejercicio_5_6(lambda cfg: _contar(cfg, sesgos_qkv=False)) is False
+    assert "no cuenta los sesgos de consulta, clave y valor" in _salida(capsys)
+    assert comprobar_ejercicio_5_6(lambda cfg: cfg["no_existe"]) is False
+    assert "KeyError" in _salida(capsys)
+
+
+# --- Ejercicios 5.7 y 5.8 --------------------------------------------------------------------------------------------
+
+def test_5_7(capsys):
+    train_loss, val_loss = 10.98758, 10.98111
+    assert comprobar_ejercicio_5_7(math.exp(val_loss), val_loss, train_loss) is True
+    assert comprobar_ejercicio_5_7(torch.exp(torch.tensor(val_loss)), val_loss, train_loss) is True
+    assert _salida(capsys) == "Ejercicio 5.7: ¡correcto!\n" * 2
+    assert comprobar_ejercicio_5_7(None, val_loss, train_loss) is False
+    assert _salida(capsys) == "Ejercicio 5.7: todavía sin resolver.\n"
+    for respuesta, mensaje in [
+        (math.exp(train_loss), "es exp(train_loss)"),
+        (val_loss, "es la propia pérdida de validación"),
+        (2 ** val_loss, "es 2 elevado a la pérdida"),
+        (math.exp(-val_loss), "sobra el signo menos"),
+        ("58754", "debe ser un número"),
+    ]:
+        assert comprobar_ejercicio_5_7(respuesta, val_loss, train_loss) is False
+        assert mensaje in _salida(capsys)
+
+
+def test_5_8(capsys, diminuto):
+    ids = torch.tensor([[6109, 3626, 6100, 345, 2651, 11, 530, 2239, 379, 257, 640]])
+    inputs, targets = ids[:, :-1], ids[:, 1:]
+    with torch.no_grad():
+        sin_desplazar = calc_loss_batch(inputs, inputs, diminuto, "cpu").item()
+        bien = calc_loss_batch(inputs, targets, diminuto, "cpu").item()
+    assert comprobar_ejercicio_5_8(diminuto, ids, inputs, targets, sin_desplazar) is True
+    assert _salida(capsys) == "Ejercicio 5.8: ¡correcto!\n"
+    assert comprobar_ejercicio_5_8(diminuto, ids, None, None, None) is False
+    assert _salida(capsys) == "Ejercicio 5.8: todavía sin resolver.\n"
+
+    assert comprobar_ejercicio_5_8(diminuto, ids, inputs, inputs, sin_desplazar) is False
+    assert "falta el desplazamiento" in _salida(capsys)
+    assert comprobar_ejercicio_5_8(diminuto, ids, targets, inputs, sin_desplazar) is False
+    assert "inputs y targets están cambiados" in _salida(capsys)
+    assert comprobar_ejercicio_5_8(diminuto, ids, ids, targets, sin_desplazar) is False
+    assert "inputs tiene forma (1, 11); se esperaba (1, 10)" in _salida(capsys)
+    assert comprobar_ejercicio_5_8(diminuto, ids, inputs, targets, bien) is False
+    assert "es la pérdida con los objetivos bien desplazados" in _salida(capsys)
+    assert comprobar_ejercicio_5_8(diminuto, ids, inputs, targets, None) is False
+    assert "falta loss_sin_desplazar" in _salida(capsys)
+
+
+# --- Ejercicios 5.9 y 5.10 -------------------------------------------------------------------------------------------
+
+def test_5_9(capsys):
+    assert comprobar_ejercicio_5_9(28, 5) is True
+    assert _salida(capsys) == "Ejercicio 5.9: ¡correcto!\n"
+    assert comprobar_ejercicio_5_9(None, None) is False
+    assert _salida(capsys) == "Ejercicio 5.9: todavía sin resolver.\n"
+    assert comprobar_ejercicio_5_9(7, 5) is False
+    assert "es la posición del mínimo en la lista" in _salida(capsys)
+    assert comprobar_ejercicio_5_9(28, 4) is False
+    assert "cuenta las épocas desde 0" in _salida(capsys)
+    assert comprobar_ejercicio_5_9(32, 5) is False
+    assert "la primera evaluación es la del paso 0" in _salida(capsys)
+    assert comprobar_ejercicio_5_9(0, 1) is False
+    assert "paso_minimo = 0 es el paso de la pérdida más alta" in _salida(capsys)
+
+
+def test_5_10(capsys):
+    train = [10.99, 9.73, 7.85, 6.34, 6.07, 6.16]
+    val = [10.98, 9.85, 7.99, 6.93, 6.82, 6.75]
+    assert comprobar_ejercicio_5_10(train, val, val[-1] - train[-1]) is True
+    assert _salida(capsys) == "Ejercicio 5.10: ¡correcto!\n"
+    assert comprobar_ejercicio_5_10(None, None, None) is False
+    assert _salida(capsys) == "Ejercicio 5.10: todavía sin resolver.\n"
+    assert comprobar_ejercicio_5_10(train, val, train[-1] - val[-1]) is False
+    assert "tiene el signo cambiado" in _salida(capsys)
+    assert comprobar_ejercicio_5_10([9.0] * 18, [9.5] * 18, 0.5) is False
+    assert "las 18 evaluaciones del GPT de 124M" in _salida(capsys)
+    assert comprobar_ejercicio_5_10(train[:3], val[:3], 0.5) is False
+    assert "se esperaban 6" in _salida(capsys)
+    assert comprobar_ejercicio_5_10(train, val, min(val) - min(train)) is False
+    assert "la última pérdida de validación menos la última de entrenamiento" in _salida(capsys)
+
+
+# --- Ejercicio 5.11 --------------------------------------------------------------------------------------------------
+
+def test_5_11_con_un_modelo_que_no_recita(capsys, diminuto):
+    """Un modelo sin entrenar no recita con ninguna temperatura: la respuesta es la primera de la lista."""
+    assert comprobar_ejercicio_5_11(diminuto, 0.5) is True
+    assert _salida(capsys) == "Ejercicio 5.11: ¡correcto!\n"
+    assert comprobar_ejercicio_5_11(diminuto, None) is False
+    assert _salida(capsys) == "Ejercicio 5.11: todavía sin resolver.\n"
+    assert comprobar_ejercicio_5_11(diminuto, 1.5) is False
+    assert "tampoco con T = 0.5, que es menor" in _salida(capsys)
+    assert comprobar_ejercicio_5_11(diminuto, 0.7) is False
+    assert "debe ser una de las temperaturas [0.5, 1.0, 1.5, 2.0]" in _salida(capsys)
+
+
+# --- Ejercicios 5.12 a 5.14 ------------------------------------------------------------------------------------------
+
+def test_5_12(capsys):
+    modelo = GPTModel(CFG_MINI)
+    parametros = sum(p.numel() for p in modelo.parameters())
+    assert comprobar_ejercicio_5_12(parametros, 2 * parametros) is True
+    assert _salida(capsys) == "Ejercicio 5.12: ¡correcto!\n"
+    assert comprobar_ejercicio_5_12(None, None) is False
+    assert _salida(capsys) == "Ejercicio 5.12: todavía sin resolver.\n"
+    en_state_dict = sum(t.numel() for t in modelo.state_dict().values())
+    assert comprobar_ejercicio_5_12(en_state_dict, parametros) is False
+    salida = _salida(capsys)
+    assert "incluye los 2 048 números de las máscaras causales" in salida
+    assert "AdamW guarda dos" in salida
+    assert comprobar_ejercicio_5_12(parametros, 3 * parametros) is False
+    assert "incluye los pesos del modelo" in _salida(capsys)
+
+
+def test_5_13(capsys):
+    torch.manual_seed(123)
+    modelo = GPTModel({**CFG_DIMINUTA, "context_length": 32}).eval()
+    ids = torch.tensor([[6109, 3626, 6100, 345]])
+    sin = generate_text_simple(modelo, ids, max_new_tokens=20, context_size=32)
+    con = generate_cached(GPTModelRapido.desde(modelo), ids, max_new_tokens=20)
+    assert comprobar_ejercicio_5_13(modelo, sin, con) is True
+    assert _salida(capsys) == "Ejercicio 5.13: ¡correcto!\n"
+    assert not modelo.training  # la comprobación deja el modelo como estaba
+    assert comprobar_ejercicio_5_13(modelo, None, None) is False
+    assert _salida(capsys) == "Ejercicio 5.13: todavía sin resolver.\n"
+    assert comprobar_ejercicio_5_13(modelo, sin, sin) is False
+    assert "es el mismo tensor" in _salida(capsys)
+    otro = generate_cached(GPTModelRapido({**CFG_DIMINUTA, "context_length": 32}), ids, max_new_tokens=20)
+    assert comprobar_ejercicio_5_13(modelo, sin, otro) is False
+    assert "ids_con_cache no es la continuación voraz" in _salida(capsys)
+    assert comprobar_ejercicio_5_13(modelo, sin, con[:, :10]) is False
+    assert "ids_con_cache tiene 10 tokens; se esperaban 24" in _salida(capsys)
+
+
+def test_5_14(capsys):
+    assert comprobar_ejercicio_5_14(2 * 12 * 12 * 256 * 64 * 4) is True
+    assert _salida(capsys) == "Ejercicio 5.14: ¡correcto!\n"
+    assert comprobar_ejercicio_5_14(None) is False
+    assert _salida(capsys) == "Ejercicio 5.14: todavía sin resolver.\n"
+    for respuesta, mensaje in [
+        (4_718_592, "es el número de valores guardados"),
+        (9_437_184, "es la mitad"),
+        (1_572_864, "es lo de una sola capa"),
+        (18.9e6, "debe ser un número entero de bytes"),
+    ]:
+        assert comprobar_ejercicio_5_14(respuesta) is False
+        assert mensaje in _salida(capsys)
+
+
+# --- Ninguna comprobación lanza errores ni toca el generador aleatorio ----------------------------------------------
+
+@pytest.mark.parametrize("comprobar,argumentos", [
+    (comprobar_ejercicio_5_1, ("basura", "basura")),
+    (comprobar_ejercicio_5_2, (1, 2)),
+    (comprobar_ejercicio_5_3, ("basura",)),
+    (comprobar_ejercicio_5_4, ("basura", "basura")),
+    (comprobar_ejercicio_5_5, (None, "basura", "basura")),
+    (comprobar_ejercicio_5_6, ("basura",)),
+    (comprobar_ejercicio_5_7, ("basura", 10.0)),
+    (comprobar_ejercicio_5_8, ("basura", torch.ones(1, 5, dtype=torch.long), "a", "b")),
+    (comprobar_ejercicio_5_9, ("basura", "basura")),
+    (comprobar_ejercicio_5_10, ("basura", [1.0], 0.0)),
+    (comprobar_ejercicio_5_11, ("basura", 0.5)),
+    (comprobar_ejercicio_5_12, ("basura", "basura")),
+    (comprobar_ejercicio_5_13, ("basura", torch.ones(1, 24, dtype=torch.long), torch.ones(1, 24, dtype=torch.long))),
+    (comprobar_ejercicio_5_14, ("basura",)),
+])
+def test_respuestas_sin_sentido_no_lanzan_errores(capsys, comprobar, argumentos):
+    assert comprobar(*argumentos) is False
+    assert "todavía no está bien" in _salida(capsys)
+
+
+def test_las_comprobaciones_no_gastan_numeros_aleatorios(capsys, diminuto):
+    torch.manual_seed(123)
+    estado = torch.get_rng_state()
+    comprobar_ejercicio_5_1({1: 0, 0.1: 0, 5: 32}, [0.0, 0.0, 0.043])
+    comprobar_ejercicio_5_3([{"temperature": 0.0}, {"temperature": 1.0, "top_k": 1}])
+    comprobar_ejercicio_5_11(diminuto, 0.5)
+    modelo_con_dropout = GPTModel({**CFG_DIMINUTA, "context_length": 32})  # en modo entrenamiento
+    ids = torch.tensor([[6109, 3626, 6100, 345, 2651]])
+    torch.manual_seed(123)
+    estado = torch.get_rng_state()
+    comprobar_ejercicio_5_8(modelo_con_dropout, ids, ids[:, :-1], ids[:, 1:], 10.0)
+    comprobar_ejercicio_5_13(modelo_con_dropout, ids, ids[:, :3])
+    assert torch.equal(torch.get_rng_state(), estado)
+    assert modelo_con_dropout.training  # y el modelo sigue en modo entrenamiento
+
+
+def test_los_datos_de_los_enunciados_son_los_de_los_cuadernos():
+    """Las listas que el alumno ve en los cuadernos 2 y 3 son las que usan las comprobaciones."""
+    def codigo(nombre):
+        cuaderno = json.loads((SECCION05 / nombre).read_text(encoding="utf-8"))
+        return "\n".join("".join(c["source"]) for c in cuaderno["cells"] if c["cell_type"] == "code")
+
+    espacio = {}
+    linea = next(lin for lin in codigo("2_entrenando_llm.ipynb").splitlines() if lin.startswith("perdidas_val = "))
+    exec(linea, espacio)
+    assert espacio["perdidas_val"] == ejercicios.PERDIDAS_VALIDACION_5_9
+
+    linea = next(lin for lin in codigo("3_estrategias_decodificacion.ipynb").splitlines() if lin.startswith("OPCIONES = "))
+    exec(linea.split("#")[0], espacio)
+    assert {k: {"temperature": t, "top_k": k_} for k, (t, k_) in espacio["OPCIONES"].items()} == ejercicios.OPCIONES_5_2
+    assert ejercicios.VOCAB_JUGUETE.index("pizza") == 6
