@@ -210,7 +210,7 @@ def comprobar_ejercicio_3_3(mha_gpt2_original, num_params) -> bool:
                     f"La máscara de mha_gpt2_original es de {tuple(mascara.shape)}: context_length={mascara.shape[0]}; "
                     "GPT-2 admite 1024 tokens."
                 )
-            if w_query.bias is None:
+            if any(getattr(mha_gpt2_original, capa).bias is None for capa in ("W_query", "W_key", "W_value")):
                 problemas.append(
                     "mha_gpt2_original no tiene sesgo en consultas, claves y valores: el GPT-2 original sí lo tiene "
                     "(qkv_bias=True)."
@@ -309,7 +309,9 @@ def comprobar_ejercicio_3_5(attn_weights_3, context_vec_3) -> bool:
     problemas = []
     if attn_weights_3 is None:
         problemas.append("attn_weights_3 sigue valiendo None: calcula los pesos de atención de «starts».")
-    elif not isinstance(attn_weights_3, torch.Tensor) or attn_weights_3.numel() != 6:
+    elif not isinstance(attn_weights_3, torch.Tensor):
+        problemas.append(f"attn_weights_3 debe ser un tensor (torch.softmax ya devuelve uno); es {_forma(attn_weights_3)}.")
+    elif attn_weights_3.numel() != 6:
         problemas.append(f"attn_weights_3 debe tener 6 pesos, uno por token; es {_forma(attn_weights_3)}.")
     else:
         pesos = attn_weights_3.detach().float().flatten()

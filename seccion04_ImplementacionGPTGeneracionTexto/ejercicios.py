@@ -333,6 +333,11 @@ def comprobar_ejercicio_4_3(config_dropouts, clase_modelo) -> bool:
                         f"GPT_CONFIG_DROPOUTS[\"{clave}\"] vale {config_dropouts[clave]!r}; una tasa de dropout es "
                         "un número entre 0 y 1."
                     )
+                elif abs(tasa - 0.1) > 1e-12:
+                    problemas.append(
+                        f"GPT_CONFIG_DROPOUTS[\"{clave}\"] vale {tasa}; el enunciado pide 0.1, la tasa del GPT-2 "
+                        "original, en los tres sitios."
+                    )
         if "drop_rate" in config_dropouts:
             problemas.append(
                 "GPT_CONFIG_DROPOUTS todavía tiene la clave drop_rate: quítala. Así, si alguna pieza del modelo la "

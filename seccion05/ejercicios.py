@@ -34,7 +34,7 @@ OPCIONES_5_2 = {
 }
 
 # Ejercicio 5.9: las pérdidas de validación de otro entrenamiento, medidas cada 4 pasos con 7 lotes por época
-PERDIDAS_VALIDACION_5_9 = [10.12, 8.95, 7.80, 7.21, 6.90, 6.71, 6.64, 6.58, 6.61, 6.70, 6.83, 6.97]
+PERDIDAS_VALIDACION_5_9 = [10.12, 8.95, 7.80, 7.21, 6.90, 6.71, 6.64, 6.58, 6.61, 6.70, 6.83, 6.97, 7.08]
 EVAL_FREQ_5_9 = 4
 LOTES_POR_EPOCA_5_9 = 7
 
@@ -68,7 +68,7 @@ CFG_MINI = {
     "qkv_bias": False,
 }
 
-# Ejercicio 5.5: las pérdidas de GPT-2 124M en «The Verdict» que mide el libro (capítulo 5)
+# Ejercicio 5.5: las pérdidas de GPT-2 124M en «The Verdict» que mide el libro (solución de su ejercicio 5.5)
 PERDIDAS_GPT2_LIBRO = (3.7547, 3.5596)  # entrenamiento, validación
 PERDIDAS_VERDICT = (0.298, 6.526)  # las del modelo del cuaderno 2, en el apartado 4 del cuaderno 5
 

@@ -265,6 +265,13 @@ def test_4_3_configuracion_equivocada(capsys):
     assert 'GPT_CONFIG_DROPOUTS["drop_rate_emb"] vale 1.5' in salida
 
 
+def test_4_3_tasas_que_no_son_las_del_enunciado(capsys):
+    mitad = {**GPT_CONFIG_DROPOUTS, "drop_rate_emb": 0.5, "drop_rate_shortcut": 0.5, "drop_rate_attn": 0.5}
+    assert comprobar_ejercicio_4_3(mitad, GPTModelDropouts) is False
+    salida = _salida(capsys)
+    assert 'GPT_CONFIG_DROPOUTS["drop_rate_attn"] vale 0.5; el enunciado pide 0.1' in salida
+
+
 # --- Ejercicio 4.4 ---------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
