@@ -18,7 +18,7 @@ import numbers
 import torch
 import torch.nn as nn
 
-from seccion02_TrabajarDatosTexto.comprobarEjercicio import informar
+from seccion02_TrabajarDatosTexto.comprobarEjercicio import a_entero, describir, describir_error, informar, miles
 from seccion02_TrabajarDatosTexto.simpleTokenizer import SimpleTokenizerV2, build_vocab, simple_tokenize
 from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
 from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
@@ -39,33 +39,6 @@ def _ids_the_verdict() -> tuple[int, ...]:
     return tuple(get_tokenizer().encode(load_the_verdict()))
 
 
-def _miles(n: int) -> str:
-    """Un entero con espacios como separador de miles: 5145 -> '5 145'."""
-    return f"{n:,}".replace(",", " ")
-
-
-def _forma(x) -> str:
-    """Describe lo recibido: la forma de un tensor, o el tipo de cualquier otra cosa."""
-    if isinstance(x, torch.Tensor):
-        return f"un tensor de forma {tuple(x.shape)}"
-    return f"un objeto de tipo {type(x).__name__}"
-
-
-def _error(contexto: str, error: Exception) -> str:
-    return f"{contexto} da un error: {type(error).__name__}: {error}"
-
-
-def _a_entero(x):
-    """Un entero de Python a partir de un int o de un tensor con un solo número entero; None si no lo es."""
-    if isinstance(x, bool):
-        return None
-    if isinstance(x, torch.Tensor) and x.numel() == 1 and not x.is_floating_point() and x.dtype != torch.bool:
-        return int(x.item())
-    if isinstance(x, numbers.Integral):
-        return int(x)
-    return None
-
-
 def _lista_de_enteros(x):
     """Una lista de enteros de Python a partir de una lista, una tupla o un tensor de enteros; None si no lo es."""
     if isinstance(x, torch.Tensor):
@@ -73,7 +46,7 @@ def _lista_de_enteros(x):
             return None
         return [int(v) for v in x.flatten().tolist()]
     if isinstance(x, (list, tuple)):
-        enteros = [_a_entero(v) for v in x]
+        enteros = [a_entero(v) for v in x]
         return None if any(v is None for v in enteros) else enteros
     return None
 
@@ -87,7 +60,7 @@ def comprobar_ejercicio_2_1(texto, ids, trozos, reconstruido) -> bool:
     if ids is None and trozos is None and reconstruido is None:
         return informar(nombre, None)
     if not isinstance(texto, str) or not texto:
-        return informar(nombre, [f"texto debe ser una cadena con el texto que tokenizas; es {_forma(texto)}."])
+        return informar(nombre, [f"texto debe ser una cadena con el texto que tokenizas; es {describir(texto)}."])
     tokenizer = get_tokenizer()
     esperados = tokenizer.encode(texto)
     trozos_esperados = [tokenizer.decode([i]) for i in esperados]
@@ -98,7 +71,7 @@ def comprobar_ejercicio_2_1(texto, ids, trozos, reconstruido) -> bool:
     else:
         lista = _lista_de_enteros(ids)
         if lista is None:
-            problemas.append(f"ids debe ser la lista de enteros que devuelve tokenizer.encode; es {_forma(ids)}.")
+            problemas.append(f"ids debe ser la lista de enteros que devuelve tokenizer.encode; es {describir(ids)}.")
         elif lista != esperados:
             problemas.append(
                 f"ids = {lista}, pero tokenizer.encode({texto!r}) da {esperados}. Codifica exactamente el texto de "
@@ -113,7 +86,7 @@ def comprobar_ejercicio_2_1(texto, ids, trozos, reconstruido) -> bool:
             "tokenizer.decode([token_id]), y guarda los trozos en una lista."
         )
     elif not isinstance(trozos, (list, tuple)):
-        problemas.append(f"trozos debe ser una lista con el texto de cada id; es {_forma(trozos)}.")
+        problemas.append(f"trozos debe ser una lista con el texto de cada id; es {describir(trozos)}.")
     elif any(isinstance(t, bytes) for t in trozos):
         problemas.append(
             "trozos tiene bytes (b'...'), no cadenas de texto. Usa tokenizer.decode([token_id]), que devuelve una "
@@ -128,7 +101,7 @@ def comprobar_ejercicio_2_1(texto, ids, trozos, reconstruido) -> bool:
     if reconstruido is None:
         problemas.append("reconstruido sigue valiendo None: vuelve a juntar los trozos.")
     elif not isinstance(reconstruido, str):
-        problemas.append(f"reconstruido debe ser una cadena de texto; es {_forma(reconstruido)}.")
+        problemas.append(f"reconstruido debe ser una cadena de texto; es {describir(reconstruido)}.")
     elif reconstruido != texto:
         if reconstruido == " ".join(trozos_esperados):
             problemas.append(
@@ -153,7 +126,7 @@ def comprobar_ejercicio_2_2(frase_es, frase_en, n_es, n_en, razon) -> bool:
     if n_es is None and n_en is None and razon is None:
         return informar(nombre, None)
     frases = {"frase_es": frase_es, "frase_en": frase_en}
-    malas = [f"{clave} debe ser una cadena de texto; es {_forma(valor)}." for clave, valor in frases.items()
+    malas = [f"{clave} debe ser una cadena de texto; es {describir(valor)}." for clave, valor in frases.items()
              if not isinstance(valor, str) or not valor]
     if malas:
         return informar(nombre, malas)
@@ -166,9 +139,9 @@ def comprobar_ejercicio_2_2(frase_es, frase_en, n_es, n_en, razon) -> bool:
         if valor is None:
             problemas.append(f"{variable} sigue valiendo None: cuenta los tokens BPE de frase_{idioma}.")
             continue
-        cuenta = _a_entero(valor)
+        cuenta = a_entero(valor)
         if cuenta is None:
-            problemas.append(f"{variable} debe ser un número entero de tokens; es {_forma(valor)} ({valor!r}).")
+            problemas.append(f"{variable} debe ser un número entero de tokens; es {describir(valor)} ({valor!r}).")
             continue
         recibidos[idioma] = cuenta
         if cuenta == esperados[idioma]:
@@ -188,7 +161,7 @@ def comprobar_ejercicio_2_2(frase_es, frase_en, n_es, n_en, razon) -> bool:
     elif isinstance(razon, bool) or not isinstance(razon, (numbers.Real, torch.Tensor)) or (
         isinstance(razon, torch.Tensor) and razon.numel() != 1
     ):
-        problemas.append(f"razon debe ser un número; es {_forma(razon)}.")
+        problemas.append(f"razon debe ser un número; es {describir(razon)}.")
     else:
         valor = float(razon)
         base_es, base_en = recibidos.get("es", esperados["es"]), recibidos.get("en", esperados["en"])
@@ -216,7 +189,7 @@ def comprobar_ejercicio_2_3(texto_corto, frase, vocab_corto, ids_frase, frase_de
     nombre = "Ejercicio 2.3"
     if vocab_corto is None and ids_frase is None and frase_decodificada is None:
         return informar(nombre, None)
-    malas = [f"{clave} debe ser una cadena de texto; es {_forma(valor)}."
+    malas = [f"{clave} debe ser una cadena de texto; es {describir(valor)}."
              for clave, valor in (("texto_corto", texto_corto), ("frase", frase)) if not isinstance(valor, str)]
     if malas:
         return informar(nombre, malas)
@@ -229,12 +202,12 @@ def comprobar_ejercicio_2_3(texto_corto, frase, vocab_corto, ids_frase, frase_de
     if vocab_corto is None:
         problemas.append("vocab_corto sigue valiendo None: construye el vocabulario de texto_corto con build_vocab.")
     elif not isinstance(vocab_corto, dict):
-        problemas.append(f"vocab_corto debe ser un diccionario {{token: id}}; es {_forma(vocab_corto)}.")
+        problemas.append(f"vocab_corto debe ser un diccionario {{token: id}}; es {describir(vocab_corto)}.")
     elif vocab_corto != vocab_esperado:
         faltan = [t for t in TOKENS_ESPECIALES if t not in vocab_corto]
         if len(vocab_corto) > 10 * len(vocab_esperado):
             problemas.append(
-                f"vocab_corto tiene {_miles(len(vocab_corto))} tokens: es el vocabulario de otro texto (¿el de «The "
+                f"vocab_corto tiene {miles(len(vocab_corto))} tokens: es el vocabulario de otro texto (¿el de «The "
                 f"Verdict»?). Construye uno nuevo solo con los tokens de texto_corto: tendrá {len(vocab_esperado)}."
             )
         elif faltan:
@@ -263,7 +236,7 @@ def comprobar_ejercicio_2_3(texto_corto, frase, vocab_corto, ids_frase, frase_de
     else:
         lista = _lista_de_enteros(ids_frase)
         if lista is None:
-            problemas.append(f"ids_frase debe ser una lista de enteros; es {_forma(ids_frase)}.")
+            problemas.append(f"ids_frase debe ser una lista de enteros; es {describir(ids_frase)}.")
         elif lista != ids_esperados:
             problemas.append(
                 f"ids_frase = {lista}; con el vocabulario de texto_corto, frase se codifica como {ids_esperados} "
@@ -273,7 +246,7 @@ def comprobar_ejercicio_2_3(texto_corto, frase, vocab_corto, ids_frase, frase_de
     if frase_decodificada is None:
         problemas.append("frase_decodificada sigue valiendo None: decodifica ids_frase.")
     elif not isinstance(frase_decodificada, str):
-        problemas.append(f"frase_decodificada debe ser una cadena de texto; es {_forma(frase_decodificada)}.")
+        problemas.append(f"frase_decodificada debe ser una cadena de texto; es {describir(frase_decodificada)}.")
     elif frase_decodificada != decodificada_esperada:
         if frase_decodificada == frase and frase != decodificada_esperada:
             problemas.append(
@@ -310,7 +283,7 @@ def _problemas_cargador(variable: str, cargador, max_length: int, stride: int, b
     if cargador is None:
         return [f"{variable} sigue valiendo None: créalo con create_dataloader_v1."]
     if not isinstance(cargador, torch.utils.data.DataLoader):
-        return [f"{variable} debe ser el DataLoader que devuelve create_dataloader_v1; es {_forma(cargador)}."]
+        return [f"{variable} debe ser el DataLoader que devuelve create_dataloader_v1; es {describir(cargador)}."]
     dataset = cargador.dataset
     if not hasattr(dataset, "input_ids") or not len(dataset):
         return [f"{variable} no es un cargador de GPTDatasetV1: usa create_dataloader_v1."]
@@ -348,7 +321,7 @@ def comprobar_ejercicio_2_4(cargador_2, cargador_8) -> bool:
         problemas = _problemas_cargador("cargador_2", cargador_2, 2, 2, 4)
         problemas += _problemas_cargador("cargador_8", cargador_8, 8, 2, 4)
     except Exception as error:  # la respuesta del alumno puede fallar de cualquier forma
-        problemas = [_error("Leer las ventanas de los cargadores", error)]
+        problemas = [describir_error("Leer las ventanas de los cargadores", error)]
     return informar(nombre, problemas)
 
 
@@ -377,10 +350,10 @@ def comprobar_ejercicio_2_5(num_ventanas, num_lotes_descartando, num_lotes_sin_d
         if valor is None:
             problemas.append(f"{variable} sigue valiendo None.")
             continue
-        entero = _a_entero(valor)
+        entero = a_entero(valor)
         if entero is None:
             problemas.append(
-                f"{variable} debe ser un número entero; es {_forma(valor)} ({valor!r}). math.ceil y // ya devuelven "
+                f"{variable} debe ser un número entero; es {describir(valor)} ({valor!r}). math.ceil y // ya devuelven "
                 "enteros."
             )
         else:
@@ -391,13 +364,13 @@ def comprobar_ejercicio_2_5(num_ventanas, num_lotes_descartando, num_lotes_sin_d
         if v == hueco // STRIDE_25:
             problemas.append(
                 f"num_ventanas = {v}: redondeaste hacia abajo. La ventana empieza en 0, {STRIDE_25}, "
-                f"{2 * STRIDE_25}, ... mientras sea menor que {_miles(n)} − {MAX_LENGTH_25} = {_miles(hueco)}; "
-                f"cuenta también la que empieza en 0: ⌈{_miles(hueco)} / {STRIDE_25}⌉."
+                f"{2 * STRIDE_25}, ... mientras sea menor que {miles(n)} − {MAX_LENGTH_25} = {miles(hueco)}; "
+                f"cuenta también la que empieza en 0: ⌈{miles(hueco)} / {STRIDE_25}⌉."
             )
         elif v in (n // STRIDE_25, math.ceil(n / STRIDE_25)):
             problemas.append(
                 f"num_ventanas = {v}: no has restado max_length. La última ventana necesita sitio para sus "
-                f"{MAX_LENGTH_25} tokens y su objetivo, así que solo puede empezar antes de {_miles(n)} − "
+                f"{MAX_LENGTH_25} tokens y su objetivo, así que solo puede empezar antes de {miles(n)} − "
                 f"{MAX_LENGTH_25}."
             )
         elif v in (n // MAX_LENGTH_25, math.ceil(n / MAX_LENGTH_25)):
@@ -458,7 +431,7 @@ def comprobar_ejercicio_2_6(inputs_2x6, tok_emb, pos_emb, input_embeddings_2x6) 
     if inputs_2x6 is None:
         problemas.append("inputs_2x6 sigue valiendo None: toma las entradas del primer lote del cargador.")
     elif not isinstance(inputs_2x6, torch.Tensor) or inputs_2x6.is_floating_point():
-        problemas.append(f"inputs_2x6 debe ser un tensor de ids (enteros); es {_forma(inputs_2x6)}.")
+        problemas.append(f"inputs_2x6 debe ser un tensor de ids (enteros); es {describir(inputs_2x6)}.")
     elif tuple(inputs_2x6.shape) != (b, n):
         problemas.append(
             f"inputs_2x6 tiene forma {tuple(inputs_2x6.shape)}; un lote de {b} ventanas de {n} tokens tiene forma "
@@ -474,18 +447,18 @@ def comprobar_ejercicio_2_6(inputs_2x6, tok_emb, pos_emb, input_embeddings_2x6) 
 
     capas_bien = True
     for variable, capa, filas, que in (
-        ("tok_emb", tok_emb, vocab_size, f"una por token del vocabulario ({_miles(vocab_size)})"),
+        ("tok_emb", tok_emb, vocab_size, f"una por token del vocabulario ({miles(vocab_size)})"),
         ("pos_emb", pos_emb, n, f"una por posición ({n}, la longitud de contexto)"),
     ):
         if capa is None:
             problemas.append(f"{variable} sigue valiendo None: crea la capa con torch.nn.Embedding.")
             capas_bien = False
         elif not isinstance(capa, nn.Embedding):
-            problemas.append(f"{variable} debe ser una capa torch.nn.Embedding; es {_forma(capa)}.")
+            problemas.append(f"{variable} debe ser una capa torch.nn.Embedding; es {describir(capa)}.")
             capas_bien = False
         else:
             if capa.num_embeddings != filas:
-                problemas.append(f"{variable} tiene {_miles(capa.num_embeddings)} filas; necesita {que}.")
+                problemas.append(f"{variable} tiene {miles(capa.num_embeddings)} filas; necesita {que}.")
                 capas_bien = False
             if capa.embedding_dim != d:
                 problemas.append(f"{variable} da vectores de {capa.embedding_dim} números; el ejercicio pide {d}.")
@@ -494,7 +467,7 @@ def comprobar_ejercicio_2_6(inputs_2x6, tok_emb, pos_emb, input_embeddings_2x6) 
     if input_embeddings_2x6 is None:
         problemas.append("input_embeddings_2x6 sigue valiendo None: suma los embeddings de tokens y de posición.")
     elif not isinstance(input_embeddings_2x6, torch.Tensor):
-        problemas.append(f"input_embeddings_2x6 debe ser un tensor de forma ({b}, {n}, {d}); es {_forma(input_embeddings_2x6)}.")
+        problemas.append(f"input_embeddings_2x6 debe ser un tensor de forma ({b}, {n}, {d}); es {describir(input_embeddings_2x6)}.")
     elif tuple(input_embeddings_2x6.shape) != (b, n, d):
         if tuple(input_embeddings_2x6.shape) == (b, n, 2 * d):
             problemas.append(
@@ -553,7 +526,7 @@ def comprobar_ejercicio_2_7(desplazado_uno) -> bool:
         return informar(nombre, None)
     if not callable(desplazado_uno):
         return informar(nombre, [
-            f"desplazado_uno debe ser una función de dos argumentos, (inputs, targets); es {_forma(desplazado_uno)}."
+            f"desplazado_uno debe ser una función de dos argumentos, (inputs, targets); es {describir(desplazado_uno)}."
         ])
     problemas = []
     for descripcion, entradas, objetivos, correcta in _casos_desplazamiento():
@@ -561,13 +534,13 @@ def comprobar_ejercicio_2_7(desplazado_uno) -> bool:
             with torch.random.fork_rng(devices=[]):  # sin tocar el generador aleatorio del cuaderno
                 respuesta = desplazado_uno(entradas.clone(), objetivos.clone())
         except Exception as error:  # la respuesta del alumno puede fallar de cualquier forma
-            problemas.append(_error(f"Con {descripcion}, desplazado_uno(inputs, targets)", error))
+            problemas.append(describir_error(f"Con {descripcion}, desplazado_uno(inputs, targets)", error))
             continue
         if isinstance(respuesta, torch.Tensor) and respuesta.numel() == 1 and respuesta.dtype == torch.bool:
             respuesta = bool(respuesta)
         if not isinstance(respuesta, bool):
             problemas.append(
-                f"Con {descripcion}, desplazado_uno devuelve {_forma(respuesta)}; debe devolver True o False "
+                f"Con {descripcion}, desplazado_uno devuelve {describir(respuesta)}; debe devolver True o False "
                 "(torch.equal ya devuelve un bool)."
             )
             break  # el mismo aviso valdría para todos los casos

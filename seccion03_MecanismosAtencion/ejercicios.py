@@ -10,12 +10,17 @@ seccion03_MecanismosAtencion/soluciones.ipynb.
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 import torch.nn as nn
 
-from seccion02_TrabajarDatosTexto.comprobarEjercicio import informar
+from seccion02_TrabajarDatosTexto.comprobarEjercicio import (
+    a_entero,
+    describir,
+    describir_error,
+    informar,
+    miles,
+    valores,
+)
 
 # Los embeddings de «Your journey starts with one step» del cuaderno: una fila por token, 3 números cada una
 ENTRADAS = torch.tensor(
@@ -36,27 +41,6 @@ _PARAMETROS_GPT2_SIN_SESGO_QKV = 4 * 768 * 768 + 768  # solo out_proj lleva sesg
 _NUMEROS_MASCARA_GPT2 = 1024 * 1024
 
 
-def _miles(n: int) -> str:
-    """Un entero con espacios como separador de miles: 2362368 -> '2 362 368'."""
-    return f"{n:,}".replace(",", " ")
-
-
-def _forma(x) -> str:
-    """Describe lo recibido: la forma de un tensor, o el tipo de cualquier otra cosa."""
-    if isinstance(x, torch.Tensor):
-        return f"un tensor de forma {tuple(x.shape)}"
-    return f"un objeto de tipo {type(x).__name__}"
-
-
-def _valores(t: torch.Tensor) -> str:
-    """Los valores de un tensor pequeño con 4 decimales: '0.1390  0.2369 ...'."""
-    return "  ".join(f"{round(v, 4) + 0.0:.4f}" for v in t.detach().flatten().tolist())
-
-
-def _error(contexto: str, error: Exception) -> str:
-    return f"{contexto} da un error: {type(error).__name__}: {error}"
-
-
 def comprobar_ejercicio_3_1(sa_v1, sa_v2) -> bool:
     """Ejercicio 3.1: `sa_v1` (un SelfAttention_v1) debe llevar los pesos de `sa_v2` (un SelfAttention_v2) y dar
     exactamente su misma salida."""
@@ -73,7 +57,7 @@ def comprobar_ejercicio_3_1(sa_v1, sa_v2) -> bool:
         lineal = getattr(sa_v2, capa, None)
         if not isinstance(lineal, nn.Linear):
             return informar(nombre, [
-                f"sa_v2.{capa} debería ser una capa nn.Linear y es {_forma(lineal)}: sa_v2 tiene que ser el "
+                f"sa_v2.{capa} debería ser una capa nn.Linear y es {describir(lineal)}: sa_v2 tiene que ser el "
                 "SelfAttention_v2(3, 2) del enunciado."
             ])
         if isinstance(matriz, nn.Module):
@@ -83,7 +67,7 @@ def comprobar_ejercicio_3_1(sa_v1, sa_v2) -> bool:
             ])
         if not isinstance(matriz, torch.Tensor):
             return informar(nombre, [
-                f"sa_v1 no tiene una matriz {capa} (tiene {_forma(matriz)}): sa_v1 debe ser un SelfAttention_v1."
+                f"sa_v1 no tiene una matriz {capa} (tiene {describir(matriz)}): sa_v1 debe ser un SelfAttention_v1."
             ])
         peso = lineal.weight.detach()  # (d_out, d_in)
         if tuple(matriz.shape) != tuple(peso.T.shape):
@@ -131,12 +115,12 @@ def comprobar_ejercicio_3_1(sa_v1, sa_v2) -> bool:
         with torch.no_grad(), torch.random.fork_rng(devices=[]):  # sin tocar el generador aleatorio del cuaderno
             salida_v1, salida_v2 = sa_v1(ENTRADAS), sa_v2(ENTRADAS)
     except Exception as error:  # la respuesta del alumno puede fallar de cualquier forma
-        return informar(nombre, [_error("Llamar a sa_v1(inputs) o a sa_v2(inputs)", error)])
+        return informar(nombre, [describir_error("Llamar a sa_v1(inputs) o a sa_v2(inputs)", error)])
     if salida_v1.shape != salida_v2.shape or not torch.allclose(salida_v1, salida_v2, atol=1e-6):
         problemas.append(
-            f"Las matrices son las de sa_v2, pero las salidas no coinciden: sa_v1(inputs) da {_forma(salida_v1)} "
-            f"con primera fila {_valores(salida_v1[0])}, y sa_v2(inputs) da {_forma(salida_v2)} con primera fila "
-            f"{_valores(salida_v2[0])}."
+            f"Las matrices son las de sa_v2, pero las salidas no coinciden: sa_v1(inputs) da {describir(salida_v1)} "
+            f"con primera fila {valores(salida_v1[0])}, y sa_v2(inputs) da {describir(salida_v2)} con primera fila "
+            f"{valores(salida_v2[0])}."
         )
     return informar(nombre, problemas)
 
@@ -150,7 +134,7 @@ def comprobar_ejercicio_3_2(mha) -> bool:
     cabezas = getattr(mha, "heads", None)
     if not isinstance(cabezas, nn.ModuleList):
         return informar(nombre, [
-            f"mha no tiene la lista de cabezas `heads` de MultiHeadAttentionWrapper (es {_forma(mha)})."
+            f"mha no tiene la lista de cabezas `heads` de MultiHeadAttentionWrapper (es {describir(mha)})."
         ])
     problemas = []
     if len(cabezas) != 2:
@@ -160,10 +144,10 @@ def comprobar_ejercicio_3_2(mha) -> bool:
         with torch.no_grad(), torch.random.fork_rng(devices=[]):  # el dropout no gasta números del cuaderno
             salida = mha(batch)
     except Exception as error:  # la respuesta del alumno puede fallar de cualquier forma
-        problemas.append(_error("Llamar a mha(batch), con batch de forma (2, 6, 3),", error))
+        problemas.append(describir_error("Llamar a mha(batch), con batch de forma (2, 6, 3),", error))
         return informar(nombre, problemas)
     if not isinstance(salida, torch.Tensor):
-        problemas.append(f"mha(batch) devuelve {_forma(salida)}; se esperaba un tensor de forma (2, 6, 2).")
+        problemas.append(f"mha(batch) devuelve {describir(salida)}; se esperaba un tensor de forma (2, 6, 2).")
     elif tuple(salida.shape) != (2, 6, 2):
         por_cabeza = [str(getattr(getattr(c, "W_query", None), "out_features", "?")) for c in cabezas]
         problemas.append(
@@ -171,17 +155,6 @@ def comprobar_ejercicio_3_2(mha) -> bool:
             f"salidas de sus cabezas, y ahora aportan {' + '.join(por_cabeza)} números por token."
         )
     return informar(nombre, problemas)
-
-
-def _a_entero(x):
-    """Un entero de Python a partir de un int o de un tensor con un solo número; None si no es un entero."""
-    if isinstance(x, bool):
-        return None
-    if isinstance(x, torch.Tensor) and x.numel() == 1 and not x.is_floating_point():
-        return int(x.item())
-    if isinstance(x, numbers.Integral):
-        return int(x)
-    return None
 
 
 def comprobar_ejercicio_3_3(mha_gpt2_original, num_params) -> bool:
@@ -197,7 +170,7 @@ def comprobar_ejercicio_3_3(mha_gpt2_original, num_params) -> bool:
         w_query = getattr(mha_gpt2_original, "W_query", None)
         mascara = getattr(mha_gpt2_original, "mask", None)
         if not isinstance(w_query, nn.Linear) or not hasattr(mha_gpt2_original, "num_heads"):
-            problemas.append(f"mha_gpt2_original debería ser una MultiHeadAttention y es {_forma(mha_gpt2_original)}.")
+            problemas.append(f"mha_gpt2_original debería ser una MultiHeadAttention y es {describir(mha_gpt2_original)}.")
         else:
             if w_query.in_features != 768:
                 problemas.append(f"mha_gpt2_original tiene d_in={w_query.in_features}; GPT-2 pequeño usa d_in=768.")
@@ -218,24 +191,24 @@ def comprobar_ejercicio_3_3(mha_gpt2_original, num_params) -> bool:
     if num_params is None:
         problemas.append("num_params sigue valiendo None: cuenta los parámetros de mha_gpt2_original.")
     else:
-        cuenta = _a_entero(num_params)
+        cuenta = a_entero(num_params)
         if cuenta is None:
-            problemas.append(f"num_params debe ser un número entero; es {_forma(num_params)} ({num_params!r}).")
+            problemas.append(f"num_params debe ser un número entero; es {describir(num_params)} ({num_params!r}).")
         elif cuenta == _PARAMETROS_GPT2 + _NUMEROS_MASCARA_GPT2:
             problemas.append(
-                f"num_params = {_miles(cuenta)} incluye los {_miles(_NUMEROS_MASCARA_GPT2)} números de la máscara "
+                f"num_params = {miles(cuenta)} incluye los {miles(_NUMEROS_MASCARA_GPT2)} números de la máscara "
                 "causal (1024 × 1024). La máscara es un búfer, no un parámetro entrenable: cuenta solo los de "
                 "mha_gpt2_original.parameters(), no los de state_dict()."
             )
         elif cuenta == _PARAMETROS_GPT2_SIN_SESGO_QKV:
             problemas.append(
-                f"num_params = {_miles(cuenta)} es la cuenta sin sesgos en consultas, claves y valores "
+                f"num_params = {miles(cuenta)} es la cuenta sin sesgos en consultas, claves y valores "
                 "(qkv_bias=False); con qkv_bias=True, W_query, W_key y W_value tienen además un sesgo de 768 "
                 "números cada una."
             )
         elif cuenta != _PARAMETROS_GPT2:
             problemas.append(
-                f"num_params = {_miles(cuenta)} no es el número de parámetros entrenables de una "
+                f"num_params = {miles(cuenta)} no es el número de parámetros entrenables de una "
                 "MultiHeadAttention de GPT-2 pequeño con qkv_bias=True. Suma los pesos y sesgos de W_query, W_key, "
                 "W_value y out_proj."
             )
@@ -259,10 +232,10 @@ def comprobar_ejercicio_3_4(puntuaciones, pesos) -> bool:
         puntuaciones.shape[0] != puntuaciones.shape[1]
     ):
         return informar(nombre, [
-            f"puntuaciones debería ser la matriz cuadrada del enunciado y es {_forma(puntuaciones)}."
+            f"puntuaciones debería ser la matriz cuadrada del enunciado y es {describir(puntuaciones)}."
         ])
     if not isinstance(pesos, torch.Tensor):
-        return informar(nombre, [f"pesos debe ser un tensor de forma {tuple(puntuaciones.shape)}; es {_forma(pesos)}."])
+        return informar(nombre, [f"pesos debe ser un tensor de forma {tuple(puntuaciones.shape)}; es {describir(pesos)}."])
     if pesos.shape != puntuaciones.shape:
         return informar(nombre, [
             f"pesos tiene forma {tuple(pesos.shape)}; se esperaba {tuple(puntuaciones.shape)}, la de las puntuaciones."
@@ -287,14 +260,14 @@ def comprobar_ejercicio_3_4(puntuaciones, pesos) -> bool:
     sumas = pesos.sum(dim=-1)
     if not torch.allclose(sumas, torch.ones_like(sumas), atol=1e-5):
         problemas.append(
-            f"Las filas suman {_valores(sumas)}; cada una debe sumar 1. Si pones los ceros después de la softmax, "
+            f"Las filas suman {valores(sumas)}; cada una debe sumar 1. Si pones los ceros después de la softmax, "
             "divide cada fila por su suma (o tapa con -inf antes de la softmax)."
         )
     if not problemas and not torch.allclose(pesos, esperados, atol=1e-5):
         problemas.append(
             f"Los ceros están en su sitio y las filas suman 1, pero los valores no son la softmax de las "
-            f"puntuaciones enmascaradas: la última fila es {_valores(pesos[-1])} y debería ser "
-            f"{_valores(esperados[-1])}. Las puntuaciones ya vienen escaladas: no las dividas por nada."
+            f"puntuaciones enmascaradas: la última fila es {valores(pesos[-1])} y debería ser "
+            f"{valores(esperados[-1])}. Las puntuaciones ya vienen escaladas: no las dividas por nada."
         )
     return informar(nombre, problemas)
 
@@ -310,9 +283,9 @@ def comprobar_ejercicio_3_5(attn_weights_3, context_vec_3) -> bool:
     if attn_weights_3 is None:
         problemas.append("attn_weights_3 sigue valiendo None: calcula los pesos de atención de «starts».")
     elif not isinstance(attn_weights_3, torch.Tensor):
-        problemas.append(f"attn_weights_3 debe ser un tensor (torch.softmax ya devuelve uno); es {_forma(attn_weights_3)}.")
+        problemas.append(f"attn_weights_3 debe ser un tensor (torch.softmax ya devuelve uno); es {describir(attn_weights_3)}.")
     elif attn_weights_3.numel() != 6:
-        problemas.append(f"attn_weights_3 debe tener 6 pesos, uno por token; es {_forma(attn_weights_3)}.")
+        problemas.append(f"attn_weights_3 debe tener 6 pesos, uno por token; es {describir(attn_weights_3)}.")
     else:
         pesos = attn_weights_3.detach().float().flatten()
         if not torch.allclose(pesos, esperados, atol=1e-4):
@@ -333,18 +306,18 @@ def comprobar_ejercicio_3_5(attn_weights_3, context_vec_3) -> bool:
                 )
             else:
                 problemas.append(
-                    f"attn_weights_3 vale {_valores(pesos)}; no son la softmax de los productos escalares de "
+                    f"attn_weights_3 vale {valores(pesos)}; no son la softmax de los productos escalares de "
                     "inputs[2] con cada fila de inputs."
                 )
     if context_vec_3 is None:
         problemas.append("context_vec_3 sigue valiendo None: calcula el vector de contexto de «starts».")
     elif not isinstance(context_vec_3, torch.Tensor) or context_vec_3.numel() != 3:
-        problemas.append(f"context_vec_3 debe tener 3 números, como cada embedding; es {_forma(context_vec_3)}.")
+        problemas.append(f"context_vec_3 debe tener 3 números, como cada embedding; es {describir(context_vec_3)}.")
     else:
         contexto = context_vec_3.detach().float().flatten()
         if not torch.allclose(contexto, esperados @ ENTRADAS, atol=1e-4):
             problemas.append(
-                f"context_vec_3 vale {_valores(contexto)}; debe ser la suma de las filas de inputs ponderada por "
+                f"context_vec_3 vale {valores(contexto)}; debe ser la suma de las filas de inputs ponderada por "
                 "los pesos de «starts»."
             )
     return informar(nombre, problemas)

@@ -12,13 +12,20 @@ soluciones en seccion04_ImplementacionGPTGeneracionTexto/soluciones.ipynb.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 
 import torch
 import torch.nn as nn
 
-from seccion02_TrabajarDatosTexto.comprobarEjercicio import informar
+from seccion02_TrabajarDatosTexto.comprobarEjercicio import (
+    a_entero,
+    a_numero,
+    describir,
+    describir_error,
+    informar,
+    miles,
+    valores,
+)
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 
 # Los tres tamaños mayores de GPT-2 (ejercicio 4.2): solo cambian estas tres claves de GPT_CONFIG_124M
@@ -62,49 +69,6 @@ def parametros_gpt(cfg: Mapping) -> int:
 
 # --- Ayudas comunes ------------------------------------------------------------------------------------------------
 
-def _miles(n: int) -> str:
-    """Un entero con espacios como separador de miles: 2362368 -> '2 362 368'."""
-    return f"{n:,}".replace(",", " ")
-
-
-def _forma(x) -> str:
-    """Describe lo recibido: la forma de un tensor, o el tipo de cualquier otra cosa."""
-    if isinstance(x, torch.Tensor):
-        return f"un tensor de forma {tuple(x.shape)}"
-    return f"un objeto de tipo {type(x).__name__}"
-
-
-def _valores(t: torch.Tensor) -> str:
-    """Los valores de un tensor pequeño con 4 decimales: '0.1390  0.2369 ...'."""
-    return "  ".join(f"{round(v, 4) + 0.0:.4f}" for v in t.detach().flatten().tolist())
-
-
-def _error(contexto: str, error: Exception) -> str:
-    return f"{contexto} da un error: {type(error).__name__}: {error}"
-
-
-def _a_entero(x):
-    """Un entero de Python a partir de un int o de un tensor con un solo número entero; None si no lo es."""
-    if isinstance(x, bool):
-        return None
-    if isinstance(x, torch.Tensor) and x.numel() == 1 and not x.is_floating_point():
-        return int(x.item())
-    if isinstance(x, numbers.Integral):
-        return int(x)
-    return None
-
-
-def _a_numero(x):
-    """Un float a partir de un número o de un tensor con un solo número; None si no es un número."""
-    if isinstance(x, bool):
-        return None
-    if isinstance(x, torch.Tensor) and x.numel() == 1:
-        return float(x.item())
-    if isinstance(x, numbers.Real):
-        return float(x)
-    return None
-
-
 def _parametros_unicos(modelo: nn.Module) -> int:
     """Parámetros de un modelo contando una sola vez los compartidos (lo que hace .parameters())."""
     return sum(p.numel() for p in modelo.parameters())
@@ -127,17 +91,17 @@ def comprobar_ejercicio_4_1(params_ff, params_att) -> bool:
     mascara = GPT_CONFIG_124M["context_length"] ** 2
     bloque = ff + att + 4 * e
     problemas = []
-    cuenta_ff, cuenta_att = _a_entero(params_ff), _a_entero(params_att)
+    cuenta_ff, cuenta_att = a_entero(params_ff), a_entero(params_att)
     if cuenta_ff == att and cuenta_att == ff:
         return informar(nombre, [
-            f"Has cambiado las dos cuentas de sitio: {_miles(ff)} son los de la feed-forward (block.ff) y "
-            f"{_miles(att)} los de la atención (block.att)."
+            f"Has cambiado las dos cuentas de sitio: {miles(ff)} son los de la feed-forward (block.ff) y "
+            f"{miles(att)} los de la atención (block.att)."
         ])
 
     if params_ff is None:
         problemas.append("params_ff sigue valiendo None: cuenta los parámetros de block.ff.")
     elif cuenta_ff is None:
-        problemas.append(f"params_ff debe ser un número entero; es {_forma(params_ff)} ({params_ff!r}).")
+        problemas.append(f"params_ff debe ser un número entero; es {describir(params_ff)} ({params_ff!r}).")
     elif cuenta_ff != ff:
         explicaciones = {
             8 * e * e: "son solo los pesos de las dos capas lineales: faltan sus sesgos (4·768 en la primera y 768 "
@@ -150,12 +114,12 @@ def comprobar_ejercicio_4_1(params_ff, params_att) -> bool:
         }
         motivo = explicaciones.get(cuenta_ff, "no es el número de parámetros de block.ff: suma pesos y sesgos de sus "
                                               "dos capas lineales (GELU no tiene parámetros)")
-        problemas.append(f"params_ff = {_miles(cuenta_ff)}: {motivo}.")
+        problemas.append(f"params_ff = {miles(cuenta_ff)}: {motivo}.")
 
     if params_att is None:
         problemas.append("params_att sigue valiendo None: cuenta los parámetros de block.att.")
     elif cuenta_att is None:
-        problemas.append(f"params_att debe ser un número entero; es {_forma(params_att)} ({params_att!r}).")
+        problemas.append(f"params_att debe ser un número entero; es {describir(params_att)} ({params_att!r}).")
     elif cuenta_att != att:
         explicaciones = {
             parametros_atencion(e, qkv_bias=True): "es la cuenta con sesgo en consultas, claves y valores; la "
@@ -164,13 +128,13 @@ def comprobar_ejercicio_4_1(params_ff, params_att) -> bool:
             4 * e * e: "son solo los pesos: falta el sesgo de out_proj (768 números)",
             3 * e * e: "son los pesos de W_query, W_key y W_value: falta out_proj, que mezcla las cabezas "
                        "(768 · 768 pesos y 768 sesgos)",
-            att + mascara: f"incluye los {_miles(mascara)} números de la máscara causal (1024 × 1024), que es un "
+            att + mascara: f"incluye los {miles(mascara)} números de la máscara causal (1024 × 1024), que es un "
                            "búfer y no un parámetro: cuenta con block.att.parameters(), no con state_dict()",
             bloque: "son los del bloque entero; cuenta solo block.att",
         }
         motivo = explicaciones.get(cuenta_att, "no es el número de parámetros de block.att: suma los pesos de "
                                                "W_query, W_key, W_value y out_proj, y el sesgo de out_proj")
-        problemas.append(f"params_att = {_miles(cuenta_att)}: {motivo}.")
+        problemas.append(f"params_att = {miles(cuenta_att)}: {motivo}.")
     return informar(nombre, problemas)
 
 
@@ -183,7 +147,7 @@ def _revisar_diccionario(nombre_variable: str, valor, pista: str) -> tuple[dict 
     if not isinstance(valor, Mapping):
         return None, [
             f"{nombre_variable} debe ser un diccionario con las claves \"medium\", \"large\" y \"xl\"; es "
-            f"{_forma(valor)}."
+            f"{describir(valor)}."
         ]
     faltan = [clave for clave in TAMANOS_GPT2 if clave not in valor]
     if faltan:
@@ -209,7 +173,7 @@ def comprobar_ejercicio_4_2(configs, num_params, tamanos_mb) -> bool:
         for clave, cambios in TAMANOS_GPT2.items():
             cfg = configs[clave]
             if not isinstance(cfg, Mapping):
-                problemas.append(f'configs["{clave}"] debe ser un diccionario como GPT_CONFIG_124M; es {_forma(cfg)}.')
+                problemas.append(f'configs["{clave}"] debe ser un diccionario como GPT_CONFIG_124M; es {describir(cfg)}.')
                 continue
             esperada = {**GPT_CONFIG_124M, **cambios}
             faltan_claves = [k for k in esperada if k not in cfg]
@@ -229,25 +193,25 @@ def comprobar_ejercicio_4_2(configs, num_params, tamanos_mb) -> bool:
         for clave, cambios in TAMANOS_GPT2.items():
             cfg = {**GPT_CONFIG_124M, **cambios}
             esperado = parametros_gpt(cfg)
-            cuenta = _a_entero(num_params[clave])
+            cuenta = a_entero(num_params[clave])
             if cuenta is None:
                 problemas.append(
-                    f'num_params["{clave}"] debe ser un número entero; es {_forma(num_params[clave])} '
+                    f'num_params["{clave}"] debe ser un número entero; es {describir(num_params[clave])} '
                     f"({num_params[clave]!r})."
                 )
             elif cuenta == esperado - cfg["vocab_size"] * cfg["emb_dim"]:
                 problemas.append(
-                    f'num_params["{clave}"] = {_miles(cuenta)} descuenta la cabeza de salida, como si compartiera '
+                    f'num_params["{clave}"] = {miles(cuenta)} descuenta la cabeza de salida, como si compartiera '
                     "los pesos con tok_emb; GPTModel tiene las dos matrices por separado: cuéntalas las dos."
                 )
             elif cuenta == parametros_gpt(GPT_CONFIG_124M):
                 problemas.append(
-                    f'num_params["{clave}"] = {_miles(cuenta)} son los parámetros de GPT-2 (124M): cuenta los del '
+                    f'num_params["{clave}"] = {miles(cuenta)} son los parámetros de GPT-2 (124M): cuenta los del '
                     f'modelo creado con configs["{clave}"].'
                 )
             elif cuenta != esperado:
                 problemas.append(
-                    f'num_params["{clave}"] = {_miles(cuenta)} no es el número de parámetros de '
+                    f'num_params["{clave}"] = {miles(cuenta)} no es el número de parámetros de '
                     f"GPTModel con emb_dim={cambios['emb_dim']}, n_layers={cambios['n_layers']} y "
                     f"n_heads={cambios['n_heads']}."
                 )
@@ -258,10 +222,10 @@ def comprobar_ejercicio_4_2(configs, num_params, tamanos_mb) -> bool:
         for clave, cambios in TAMANOS_GPT2.items():
             n = parametros_gpt({**GPT_CONFIG_124M, **cambios})
             esperado = n * 4 / MB
-            mb = _a_numero(tamanos_mb[clave])
+            mb = a_numero(tamanos_mb[clave])
             if mb is None:
                 problemas.append(
-                    f'tamanos_mb["{clave}"] debe ser un número; es {_forma(tamanos_mb[clave])} '
+                    f'tamanos_mb["{clave}"] debe ser un número; es {describir(tamanos_mb[clave])} '
                     f"({tamanos_mb[clave]!r})."
                 )
                 continue
@@ -320,14 +284,14 @@ def comprobar_ejercicio_4_3(config_dropouts, clase_modelo) -> bool:
     if config_dropouts is None:
         problemas.append("GPT_CONFIG_DROPOUTS sigue valiendo None: escribe la configuración con las tres tasas.")
     elif not isinstance(config_dropouts, Mapping):
-        problemas.append(f"GPT_CONFIG_DROPOUTS debe ser un diccionario como GPT_CONFIG_124M; es {_forma(config_dropouts)}.")
+        problemas.append(f"GPT_CONFIG_DROPOUTS debe ser un diccionario como GPT_CONFIG_124M; es {describir(config_dropouts)}.")
     else:
         faltan = [clave for clave in CLAVES_DROPOUT if clave not in config_dropouts]
         if faltan:
             problemas.append(f"A GPT_CONFIG_DROPOUTS le faltan las claves {', '.join(faltan)}.")
         for clave in CLAVES_DROPOUT:
             if clave in config_dropouts:
-                tasa = _a_numero(config_dropouts[clave])
+                tasa = a_numero(config_dropouts[clave])
                 if tasa is None or not 0 <= tasa <= 1:
                     problemas.append(
                         f"GPT_CONFIG_DROPOUTS[\"{clave}\"] vale {config_dropouts[clave]!r}; una tasa de dropout es "
@@ -356,7 +320,7 @@ def comprobar_ejercicio_4_3(config_dropouts, clase_modelo) -> bool:
         problemas.append("GPTModelDropouts sigue valiendo None: escribe la clase.")
         return informar(nombre, problemas)
     if not callable(clase_modelo):
-        problemas.append(f"GPTModelDropouts debe ser una clase, como GPTModel; es {_forma(clase_modelo)}.")
+        problemas.append(f"GPTModelDropouts debe ser una clase, como GPTModel; es {describir(clase_modelo)}.")
         return informar(nombre, problemas)
 
     cfg = dict(_CFG_DROPOUTS_DIMINUTA)
@@ -373,14 +337,14 @@ def comprobar_ejercicio_4_3(config_dropouts, clase_modelo) -> bool:
         )
         return informar(nombre, problemas)
     except Exception as error:  # la respuesta del alumno puede fallar de cualquier forma
-        problema = _error(f"Crear GPTModelDropouts con una configuración pequeña ({descripcion})", error)
+        problema = describir_error(f"Crear GPTModelDropouts con una configuración pequeña ({descripcion})", error)
         if isinstance(error, ValueError) and "drop_rate" in str(error):
             problema += (" GPTModel comprueba que la configuración tenga drop_rate: si heredas de él, pásale una "
                          "copia que la tenga.")
         problemas.append(problema)
         return informar(nombre, problemas)
     if not isinstance(modelo, nn.Module):
-        problemas.append(f"GPTModelDropouts(cfg) devuelve {_forma(modelo)}; debería ser un modelo (un nn.Module).")
+        problemas.append(f"GPTModelDropouts(cfg) devuelve {describir(modelo)}; debería ser un modelo (un nn.Module).")
         return informar(nombre, problemas)
 
     por_sitio: dict[str, list[tuple[str, float]]] = {"emb": [], "shortcut": [], "attn": []}
@@ -415,13 +379,13 @@ def comprobar_ejercicio_4_3(config_dropouts, clase_modelo) -> bool:
             modelo.eval()
             logits = modelo(ids)
     except Exception as error:  # la respuesta del alumno puede fallar de cualquier forma
-        problemas.append(_error("Llamar al modelo con un lote de forma (2, 4)", error))
+        problemas.append(describir_error("Llamar al modelo con un lote de forma (2, 4)", error))
         return informar(nombre, problemas)
     finally:
         modelo.train(estaba_entrenando)
     if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (2, 4, cfg["vocab_size"]):
         problemas.append(
-            f"Con un lote de forma (2, 4) y vocab_size={cfg['vocab_size']}, el modelo devuelve {_forma(logits)}; "
+            f"Con un lote de forma (2, 4) y vocab_size={cfg['vocab_size']}, el modelo devuelve {describir(logits)}; "
             f"se esperaba un tensor de forma (2, 4, {cfg['vocab_size']})."
         )
     return informar(nombre, problemas)
@@ -442,14 +406,14 @@ def comprobar_ejercicio_4_4(model, salida, texto) -> bool:
     if salida is None and texto is None:
         return informar(nombre, None)
     if not isinstance(model, nn.Module):
-        return informar(nombre, [f"model debe ser el GPTModel del apartado 10; es {_forma(model)}."])
+        return informar(nombre, [f"model debe ser el GPTModel del apartado 10; es {describir(model)}."])
     problemas = []
     n_inicio, total = len(IDS_INICIO), len(IDS_INICIO) + NUEVOS_TOKENS
     if salida is None:
         return informar(nombre, ["salida sigue valiendo None: guarda lo que devuelve generate_text_simple."])
     if not isinstance(salida, torch.Tensor) or salida.is_floating_point():
         return informar(nombre, [
-            f"salida debe ser el tensor de ids que devuelve generate_text_simple; es {_forma(salida)}."
+            f"salida debe ser el tensor de ids que devuelve generate_text_simple; es {describir(salida)}."
         ])
     if salida.dim() == 1 and salida.numel() == total:
         return informar(nombre, [
@@ -497,7 +461,7 @@ def comprobar_ejercicio_4_4(model, salida, texto) -> bool:
                     )
                     break
     except Exception as error:  # el modelo del alumno puede fallar de cualquier forma
-        problemas.append(_error("Repetir la generación con model", error))
+        problemas.append(describir_error("Repetir la generación con model", error))
         return informar(nombre, problemas)
     finally:
         model.train(estaba_entrenando)
@@ -507,12 +471,12 @@ def comprobar_ejercicio_4_4(model, salida, texto) -> bool:
     if texto is None:
         problemas.append("texto sigue valiendo None: decodifica salida con tokenizer.decode.")
     elif not isinstance(texto, str):
-        problemas.append(f"texto debe ser una cadena (str); es {_forma(texto)}.")
+        problemas.append(f"texto debe ser una cadena (str); es {describir(texto)}.")
     else:
         try:
             completo, nuevo = _decodificar(ids), _decodificar(ids[n_inicio:])
         except Exception as error:  # sin tokenizador no se puede comparar el texto
-            problemas.append(_error("Decodificar salida", error))
+            problemas.append(describir_error("Decodificar salida", error))
             return informar(nombre, problemas)
         if texto == nuevo:
             problemas.append(
@@ -533,7 +497,7 @@ def comprobar_ejercicio_4_5(model, tamano_fp32_mb, tamano_bf16_mb) -> bool:
     if tamano_fp32_mb is None and tamano_bf16_mb is None:
         return informar(nombre, None)
     if not isinstance(model, nn.Module):
-        return informar(nombre, [f"model debe ser el GPTModel del apartado 10; es {_forma(model)}."])
+        return informar(nombre, [f"model debe ser el GPTModel del apartado 10; es {describir(model)}."])
     n = _parametros_unicos(model)
     en_buferes = sum(b.numel() for b in model.buffers())
     problemas = []
@@ -544,9 +508,9 @@ def comprobar_ejercicio_4_5(model, tamano_fp32_mb, tamano_bf16_mb) -> bool:
         if valor is None:
             problemas.append(f"{variable} sigue valiendo None: calcula el tamaño en {tipo}.")
             continue
-        mb = _a_numero(valor)
+        mb = a_numero(valor)
         if mb is None:
-            problemas.append(f"{variable} debe ser un número; es {_forma(valor)} ({valor!r}).")
+            problemas.append(f"{variable} debe ser un número; es {describir(valor)} ({valor!r}).")
             continue
         esperado = n * bytes_por_numero / MB
         if _cerca(mb, esperado):
@@ -573,7 +537,7 @@ def comprobar_ejercicio_4_5(model, tamano_fp32_mb, tamano_bf16_mb) -> bool:
                             f"context_length={pos_emb.num_embeddings}: cuenta sus parámetros"))
         motivo = next((texto for v, texto in motivos if _cerca(mb, v)), None)
         if motivo is None:
-            motivo = (f"se esperaba el número de parámetros de model ({_miles(n)}) por {bytes_por_numero} bytes, en "
+            motivo = (f"se esperaba el número de parámetros de model ({miles(n)}) por {bytes_por_numero} bytes, en "
                       "MB (1 MB = 10⁶ bytes)")
         problemas.append(f"{variable} = {mb:.2f}: {motivo}.")
     return informar(nombre, problemas)
@@ -588,7 +552,7 @@ def comprobar_ejercicio_4_6(x, salida, medias, varianzas) -> bool:
     if salida is None and medias is None and varianzas is None:
         return informar(nombre, None)
     if not isinstance(x, torch.Tensor) or x.dim() != 2 or not x.is_floating_point():
-        return informar(nombre, [f"x debería ser el tensor del enunciado, de forma (3, 8); es {_forma(x)}."])
+        return informar(nombre, [f"x debería ser el tensor del enunciado, de forma (3, 8); es {describir(x)}."])
     x = x.detach().float()
     filas, columnas = x.shape
     esperada = nn.functional.layer_norm(x, (columnas,), eps=1e-5)
@@ -597,7 +561,7 @@ def comprobar_ejercicio_4_6(x, salida, medias, varianzas) -> bool:
     if salida is None:
         problemas.append("salida sigue valiendo None: pasa x por un LayerNorm.")
     elif not isinstance(salida, torch.Tensor) or salida.shape != x.shape:
-        problemas.append(f"salida debe tener la forma de x, {tuple(x.shape)}; es {_forma(salida)}.")
+        problemas.append(f"salida debe tener la forma de x, {tuple(x.shape)}; es {describir(salida)}.")
     else:
         s = salida.detach().float()
         por_columnas = (x - x.mean(dim=0, keepdim=True)) / torch.sqrt(x.var(dim=0, keepdim=True, unbiased=False) + 1e-5)
@@ -611,7 +575,7 @@ def comprobar_ejercicio_4_6(x, salida, medias, varianzas) -> bool:
         elif not torch.allclose(s, esperada, atol=1e-4):
             problemas.append(
                 f"salida no es x normalizado por un LayerNorm({columnas}) recién creado (escala 1, desplazamiento "
-                f"0): su primera fila es {_valores(s[0])} y debería ser {_valores(esperada[0])}."
+                f"0): su primera fila es {valores(s[0])} y debería ser {valores(esperada[0])}."
             )
 
     for variable, valor, esperado, que in (
@@ -622,7 +586,7 @@ def comprobar_ejercicio_4_6(x, salida, medias, varianzas) -> bool:
             problemas.append(f"{variable} sigue valiendo None: calcula {que} de cada fila de salida.")
             continue
         if not isinstance(valor, torch.Tensor):
-            problemas.append(f"{variable} debe ser un tensor con {filas} números, uno por fila; es {_forma(valor)}.")
+            problemas.append(f"{variable} debe ser un tensor con {filas} números, uno por fila; es {describir(valor)}.")
             continue
         v = valor.detach().float().flatten()
         if v.numel() == columnas and columnas != filas:
@@ -631,18 +595,18 @@ def comprobar_ejercicio_4_6(x, salida, medias, varianzas) -> bool:
             )
             continue
         if v.numel() != filas:
-            problemas.append(f"{variable} debe tener {filas} números, uno por fila; es {_forma(valor)}.")
+            problemas.append(f"{variable} debe tener {filas} números, uno por fila; es {describir(valor)}.")
             continue
         if torch.allclose(v, esperado, atol=1e-4):
             continue
         insesgada = esperada.var(dim=-1, unbiased=True)
         if variable == "varianzas" and torch.allclose(v, insesgada, atol=1e-4):
             problemas.append(
-                f"varianzas vale {_valores(v)}: es la varianza insesgada, que divide entre n − 1 = {columnas - 1}. "
+                f"varianzas vale {valores(v)}: es la varianza insesgada, que divide entre n − 1 = {columnas - 1}. "
                 f"LayerNorm usa la sesgada, que divide entre n = {columnas}: pasa unbiased=False."
             )
         else:
-            problemas.append(f"{variable} vale {_valores(v)}; {que} de cada fila de salida es {_valores(esperado)}.")
+            problemas.append(f"{variable} vale {valores(v)}; {que} de cada fila de salida es {valores(esperado)}.")
     return informar(nombre, problemas)
 
 
@@ -661,7 +625,7 @@ def comprobar_ejercicio_4_7(model_atado, num_params_atado) -> bool:
     tok_emb, out_head = getattr(model_atado, "tok_emb", None), getattr(model_atado, "out_head", None)
     if not isinstance(tok_emb, nn.Embedding) or not isinstance(out_head, nn.Linear):
         return informar(nombre, [
-            f"model_atado debería ser un GPTModel, con tok_emb y out_head; es {_forma(model_atado)}."
+            f"model_atado debería ser un GPTModel, con tok_emb y out_head; es {describir(model_atado)}."
         ])
     cfg = GPT_CONFIG_124M
     trf_blocks = getattr(model_atado, "trf_blocks", ())
@@ -689,9 +653,9 @@ def comprobar_ejercicio_4_7(model_atado, num_params_atado) -> bool:
     if num_params_atado is None:
         problemas.append("num_params_atado sigue valiendo None: cuenta los parámetros de model_atado.")
         return informar(nombre, problemas)
-    cuenta = _a_entero(num_params_atado)
+    cuenta = a_entero(num_params_atado)
     if cuenta is None:
-        problemas.append(f"num_params_atado debe ser un número entero; es {_forma(num_params_atado)} "
+        problemas.append(f"num_params_atado debe ser un número entero; es {describir(num_params_atado)} "
                          f"({num_params_atado!r}).")
         return informar(nombre, problemas)
     # Lo que debe dar la cuenta cuando la matriz está compartida: la de parameters(), con la matriz una vez
@@ -701,22 +665,22 @@ def comprobar_ejercicio_4_7(model_atado, num_params_atado) -> bool:
         pass
     elif cuenta == esperado + matriz:
         problemas.append(
-            f"num_params_atado = {_miles(cuenta)} cuenta dos veces la matriz compartida ({_miles(matriz)} números). "
+            f"num_params_atado = {miles(cuenta)} cuenta dos veces la matriz compartida ({miles(matriz)} números). "
             "Cuenta con model_atado.parameters(), que da una sola vez cada parámetro."
         )
     elif cuenta == esperado - matriz:
         problemas.append(
-            f"num_params_atado = {_miles(cuenta)} descuenta la matriz compartida: una vez compartida, "
+            f"num_params_atado = {miles(cuenta)} descuenta la matriz compartida: una vez compartida, "
             "parameters() ya la cuenta una sola vez, así que no hay que restar nada."
         )
     elif cuenta == en_state_dict:
         problemas.append(
-            f"num_params_atado = {_miles(cuenta)} es lo que suma el state_dict, que tiene la matriz dos veces (una "
+            f"num_params_atado = {miles(cuenta)} es lo que suma el state_dict, que tiene la matriz dos veces (una "
             "por nombre) y las máscaras causales, que son búferes: cuenta con model_atado.parameters()."
         )
     else:
         problemas.append(
-            f"num_params_atado = {_miles(cuenta)}; con la matriz compartida contada una vez, model_atado tiene "
-            f"{_miles(esperado)} parámetros."
+            f"num_params_atado = {miles(cuenta)}; con la matriz compartida contada una vez, model_atado tiene "
+            f"{miles(esperado)} parámetros."
         )
     return informar(nombre, problemas)

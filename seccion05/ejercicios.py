@@ -12,11 +12,17 @@ enunciados están al final de cada cuaderno de seccion05/, y las soluciones, en 
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 
-from seccion02_TrabajarDatosTexto.comprobarEjercicio import informar
+from seccion02_TrabajarDatosTexto.comprobarEjercicio import (
+    a_entero,
+    a_numero,
+    describir,
+    describir_error,
+    informar,
+    miles,
+)
 
 # --- Datos de los enunciados -----------------------------------------------------------------------------------------
 
@@ -82,44 +88,6 @@ CFG_124M_256 = {"vocab_size": 50257, "context_length": 256, "emb_dim": 768, "n_h
 
 # --- Ayudas ----------------------------------------------------------------------------------------------------------
 
-def _miles(n: int) -> str:
-    """Un entero con espacios como separador de miles: 2362368 -> '2 362 368'."""
-    return f"{n:,}".replace(",", " ")
-
-
-def _que_es(x) -> str:
-    """Describe lo recibido: la forma de un tensor, o el tipo de cualquier otra cosa."""
-    if isinstance(x, torch.Tensor):
-        return f"un tensor de forma {tuple(x.shape)}"
-    return f"un objeto de tipo {type(x).__name__}"
-
-
-def _error(contexto: str, error: Exception) -> str:
-    return f"{contexto} da un error: {type(error).__name__}: {error}"
-
-
-def _a_numero(x):
-    """Un float a partir de un número o de un tensor con un solo número; None si no es un número."""
-    if isinstance(x, bool):
-        return None
-    if isinstance(x, torch.Tensor) and x.numel() == 1:
-        return float(x.detach().item())
-    if isinstance(x, numbers.Real):
-        return float(x)
-    return None
-
-
-def _a_entero(x):
-    """Un int a partir de un entero o de un tensor entero con un solo número; None si no es un entero."""
-    if isinstance(x, bool):
-        return None
-    if isinstance(x, torch.Tensor) and x.numel() == 1 and not x.is_floating_point():
-        return int(x.item())
-    if isinstance(x, numbers.Integral):
-        return int(x)
-    return None
-
-
 def _cerca(a: float, b: float, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
     return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
 
@@ -129,7 +97,7 @@ def _por_temperatura(respuesta, nombre: str, temperaturas) -> tuple[dict | None,
     if isinstance(respuesta, dict):
         valores = {}
         for t in temperaturas:
-            clave = next((k for k in respuesta if _a_numero(k) is not None and _cerca(_a_numero(k), t)), None)
+            clave = next((k for k in respuesta if a_numero(k) is not None and _cerca(a_numero(k), t)), None)
             if clave is None:
                 return None, f"A {nombre} le falta la temperatura {t}: necesita una entrada por cada una de {list(temperaturas)}."
             valores[t] = respuesta[clave]
@@ -140,12 +108,12 @@ def _por_temperatura(respuesta, nombre: str, temperaturas) -> tuple[dict | None,
         valores = dict(zip(temperaturas, respuesta, strict=True))
     else:
         return None, (f"{nombre} debe ser un diccionario {{temperatura: valor}} (o una lista en el orden "
-                      f"{list(temperaturas)}); es {_que_es(respuesta)}.")
+                      f"{list(temperaturas)}); es {describir(respuesta)}.")
     numeros = {}
     for t, v in valores.items():
-        numero = _a_numero(v)
+        numero = a_numero(v)
         if numero is None:
-            return None, f"El valor de {nombre} para T = {t} debe ser un número; es {_que_es(v)} ({v!r})."
+            return None, f"El valor de {nombre} para T = {t} debe ser un número; es {describir(v)} ({v!r})."
         numeros[t] = numero
     return numeros, None
 
@@ -183,14 +151,14 @@ def comprobar_ejercicio_5_7(perplejidad_val, val_loss, train_loss=None) -> bool:
     nombre = "Ejercicio 5.7"
     if perplejidad_val is None:
         return informar(nombre, None)
-    p, v = _a_numero(perplejidad_val), _a_numero(val_loss)
+    p, v = a_numero(perplejidad_val), a_numero(val_loss)
     if v is None:
-        return informar(nombre, [f"val_loss debería ser la pérdida de validación del apartado 3; es {_que_es(val_loss)}."])
+        return informar(nombre, [f"val_loss debería ser la pérdida de validación del apartado 3; es {describir(val_loss)}."])
     if p is None:
-        return informar(nombre, [f"perplejidad_val debe ser un número; es {_que_es(perplejidad_val)} ({perplejidad_val!r})."])
+        return informar(nombre, [f"perplejidad_val debe ser un número; es {describir(perplejidad_val)} ({perplejidad_val!r})."])
     if _cerca(p, math.exp(v)):
         return informar(nombre, [])
-    t = _a_numero(train_loss)
+    t = a_numero(train_loss)
     if t is not None and _cerca(p, math.exp(t)):
         problema = (f"perplejidad_val = {p:.1f} es exp(train_loss), la perplejidad del cargador de entrenamiento; el "
                     "ejercicio pide la de validación.")
@@ -215,7 +183,7 @@ def comprobar_ejercicio_5_8(model, ids, inputs, targets, loss_sin_desplazar=None
     if inputs is None and targets is None and loss_sin_desplazar is None:
         return informar(nombre, None)
     if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.shape[0] != 1 or ids.shape[1] < 2:
-        return informar(nombre, [f"ids debería ser el tensor (1, n) del enunciado; es {_que_es(ids)}."])
+        return informar(nombre, [f"ids debería ser el tensor (1, n) del enunciado; es {describir(ids)}."])
     problemas = []
     esperado_in, esperado_tg = ids[:, :-1], ids[:, 1:]
     forma = tuple(esperado_in.shape)
@@ -223,7 +191,7 @@ def comprobar_ejercicio_5_8(model, ids, inputs, targets, loss_sin_desplazar=None
         if valor is None:
             problemas.append(f"{etiqueta} sigue valiendo None.")
         elif not isinstance(valor, torch.Tensor):
-            problemas.append(f"{etiqueta} debe ser un tensor de ids de forma {forma}; es {_que_es(valor)}.")
+            problemas.append(f"{etiqueta} debe ser un tensor de ids de forma {forma}; es {describir(valor)}.")
         elif tuple(valor.shape) != forma:
             problemas.append(
                 f"{etiqueta} tiene forma {tuple(valor.shape)}; se esperaba {forma}: con {ids.shape[1]} tokens hay "
@@ -247,9 +215,9 @@ def comprobar_ejercicio_5_8(model, ids, inputs, targets, loss_sin_desplazar=None
         return informar(nombre, problemas)
     if loss_sin_desplazar is None:
         return informar(nombre, ["inputs y targets están bien; falta loss_sin_desplazar, la pérdida con targets = inputs."])
-    perdida = _a_numero(loss_sin_desplazar)
+    perdida = a_numero(loss_sin_desplazar)
     if perdida is None:
-        return informar(nombre, [f"loss_sin_desplazar debe ser un número; es {_que_es(loss_sin_desplazar)}."])
+        return informar(nombre, [f"loss_sin_desplazar debe ser un número; es {describir(loss_sin_desplazar)}."])
     try:
         with torch.no_grad(), torch.random.fork_rng(devices=[]):
             dispositivo = next(model.parameters()).device
@@ -257,7 +225,7 @@ def comprobar_ejercicio_5_8(model, ids, inputs, targets, loss_sin_desplazar=None
             sin_desplazar = torch.nn.functional.cross_entropy(logits, esperado_in.flatten().to(dispositivo)).item()
             bien = torch.nn.functional.cross_entropy(logits, esperado_tg.flatten().to(dispositivo)).item()
     except Exception as error:  # el modelo que se pasa puede no ser un GPTModel
-        return informar(nombre, [_error("Calcular la pérdida con model", error)])
+        return informar(nombre, [describir_error("Calcular la pérdida con model", error)])
     if _cerca(perdida, sin_desplazar, rtol=1e-3):
         return informar(nombre, [])
     if _cerca(perdida, bien, rtol=1e-3):
@@ -281,11 +249,11 @@ def comprobar_ejercicio_5_9(paso_minimo, epoca_minima) -> bool:
     paso = indice * EVAL_FREQ_5_9
     epoca = paso // LOTES_POR_EPOCA_5_9 + 1
     problemas = []
-    p = _a_entero(paso_minimo)
+    p = a_entero(paso_minimo)
     if paso_minimo is None:
         problemas.append("paso_minimo sigue valiendo None.")
     elif p is None:
-        problemas.append(f"paso_minimo debe ser un número entero; es {_que_es(paso_minimo)} ({paso_minimo!r}).")
+        problemas.append(f"paso_minimo debe ser un número entero; es {describir(paso_minimo)} ({paso_minimo!r}).")
     elif p == indice:
         problemas.append(f"paso_minimo = {p} es la posición del mínimo en la lista, no el paso: entre dos evaluaciones "
                          f"hay {EVAL_FREQ_5_9} pasos.")
@@ -295,11 +263,11 @@ def comprobar_ejercicio_5_9(paso_minimo, epoca_minima) -> bool:
         problemas.append(f"paso_minimo = {p} es el paso de la pérdida más alta; busca la más baja.")
     elif p != paso:
         problemas.append(f"paso_minimo = {p} no es el paso de la menor pérdida de validación.")
-    e = _a_entero(epoca_minima)
+    e = a_entero(epoca_minima)
     if epoca_minima is None:
         problemas.append("epoca_minima sigue valiendo None.")
     elif e is None:
-        problemas.append(f"epoca_minima debe ser un número entero; es {_que_es(epoca_minima)} ({epoca_minima!r}).")
+        problemas.append(f"epoca_minima debe ser un número entero; es {describir(epoca_minima)} ({epoca_minima!r}).")
     elif e == epoca - 1 and p == paso:
         problemas.append(f"epoca_minima = {e} cuenta las épocas desde 0; train_model_simple las imprime desde 1 "
                          "(«Época 1/10»).")
@@ -315,10 +283,10 @@ def _lista_de_perdidas(x, etiqueta: str, problemas: list[str]):
     if x is None:
         problemas.append(f"{etiqueta} sigue valiendo None.")
         return None
-    if not isinstance(x, (list, tuple)) or not all(_a_numero(v) is not None for v in x):
-        problemas.append(f"{etiqueta} debe ser la lista de pérdidas que devuelve train_model_simple; es {_que_es(x)}.")
+    if not isinstance(x, (list, tuple)) or not all(a_numero(v) is not None for v in x):
+        problemas.append(f"{etiqueta} debe ser la lista de pérdidas que devuelve train_model_simple; es {describir(x)}.")
         return None
-    return [_a_numero(v) for v in x]
+    return [a_numero(v) for v in x]
 
 
 def comprobar_ejercicio_5_10(train_losses, val_losses, brecha) -> bool:
@@ -349,12 +317,12 @@ def comprobar_ejercicio_5_10(train_losses, val_losses, brecha) -> bool:
     if not train[-1] < train[0]:
         problemas.append(f"La pérdida de entrenamiento no baja ({train[0]:.3f} → {train[-1]:.3f}): ¿has pasado el "
                          "optimizador del modelo que entrenas?")
-    b = _a_numero(brecha)
+    b = a_numero(brecha)
     esperada = val[-1] - train[-1]
     if brecha is None:
         problemas.append("brecha sigue valiendo None.")
     elif b is None:
-        problemas.append(f"brecha debe ser un número; es {_que_es(brecha)}.")
+        problemas.append(f"brecha debe ser un número; es {describir(brecha)}.")
     elif _cerca(b, -esperada, rtol=1e-6):
         problemas.append(f"brecha = {b:.3f} tiene el signo cambiado: es la pérdida de validación menos la de "
                          "entrenamiento.")
@@ -477,14 +445,14 @@ def comprobar_ejercicio_5_3(formas_deterministas) -> bool:
         formas_deterministas = [formas_deterministas]
     if not isinstance(formas_deterministas, (list, tuple)) or not formas_deterministas:
         return informar(nombre, [f"formas_deterministas debe ser una lista de diccionarios de argumentos de generate; "
-                                 f"es {_que_es(formas_deterministas)}."])
+                                 f"es {describir(formas_deterministas)}."])
     from seccion04_ImplementacionGPTGeneracionTexto.checkGenerationArgs import check_generation_args
 
     modelo, idx = _modelo_diminuto(), torch.tensor([[6109, 3626, 6100, 345]])
     problemas = []
     for ajustes in formas_deterministas:
         if not isinstance(ajustes, dict):
-            problemas.append(f"Cada forma debe ser un diccionario como {{'temperature': 0.0}}; hay {_que_es(ajustes)}.")
+            problemas.append(f"Cada forma debe ser un diccionario como {{'temperature': 0.0}}; hay {describir(ajustes)}.")
             continue
         sobran = sorted(set(ajustes) - {"temperature", "top_k"})
         if sobran:
@@ -493,7 +461,7 @@ def comprobar_ejercicio_5_3(formas_deterministas) -> bool:
         try:
             check_generation_args(modelo, idx, 1, None, ajustes.get("temperature", 0.0), ajustes.get("top_k"), None)
         except Exception as error:  # un argumento imposible: generate no lo acepta
-            problemas.append(_error(f"generate(..., **{ajustes})", error))
+            problemas.append(describir_error(f"generate(..., **{ajustes})", error))
             continue
         if not _es_determinista(ajustes):
             t, k = ajustes.get("temperature", 0.0), ajustes.get("top_k")
@@ -517,7 +485,7 @@ def comprobar_ejercicio_5_11(model, temperatura_sin_recitar) -> bool:
     nombre = "Ejercicio 5.11"
     if temperatura_sin_recitar is None:
         return informar(nombre, None)
-    t = _a_numero(temperatura_sin_recitar)
+    t = a_numero(temperatura_sin_recitar)
     if t is None or not any(_cerca(t, x) for x in TEMPERATURAS_5_11):
         return informar(nombre, [f"temperatura_sin_recitar debe ser una de las temperaturas {list(TEMPERATURAS_5_11)}; "
                                  f"es {temperatura_sin_recitar!r}."])
@@ -538,7 +506,7 @@ def comprobar_ejercicio_5_11(model, temperatura_sin_recitar) -> bool:
                 generado = tokenizer.decode(ids[0, idx.shape[1]:].tolist())
                 copiados[temperatura] = len(_pasaje_mas_largo(generado, texto))
     except Exception as error:  # el modelo que se pasa puede no ser el entrenado
-        return informar(nombre, [_error("Generar con model", error)])
+        return informar(nombre, [describir_error("Generar con model", error)])
     primera = next((x for x in TEMPERATURAS_5_11 if copiados[x] < RECITA_DESDE), None)
     if primera is not None and _cerca(t, primera):
         return informar(nombre, [])
@@ -595,7 +563,7 @@ def comprobar_ejercicio_5_4(modelo, optimizador) -> bool:
         return informar(nombre, ["Hacen falta los dos: el modelo reanudado y su optimizador."])
     pasos = _pasos_adamw(optimizador)
     if pasos is None:
-        return informar(nombre, [f"optimizador debería ser el AdamW del modelo; es {_que_es(optimizador)}."])
+        return informar(nombre, [f"optimizador debería ser el AdamW del modelo; es {describir(optimizador)}."])
     lotes = 5  # los del mini_loader del cuaderno
     if pasos != 3 * lotes:
         if pasos == lotes:
@@ -613,7 +581,7 @@ def comprobar_ejercicio_5_4(modelo, optimizador) -> bool:
         estado = modelo.state_dict()
         iguales = estado.keys() == referencia.keys() and all(torch.equal(estado[k].cpu(), referencia[k]) for k in estado)
     except Exception as error:  # el modelo que se pasa puede no ser un GPTModel
-        return informar(nombre, [_error("Comparar los pesos de modelo", error)])
+        return informar(nombre, [describir_error("Comparar los pesos de modelo", error)])
     if not iguales:
         return informar(nombre, [
             "AdamW lleva los 15 pasos, pero los pesos no son los de 3 épocas sin pausa. ¿Restauraste el estado "
@@ -640,32 +608,32 @@ def comprobar_ejercicio_5_12(num_parametros, num_numeros_adamw) -> bool:
     parametros = _parametros_gpt(CFG_MINI)
     mascaras = CFG_MINI["n_layers"] * CFG_MINI["context_length"] ** 2
     problemas = []
-    p = _a_entero(num_parametros)
+    p = a_entero(num_parametros)
     if num_parametros is None:
         problemas.append("num_parametros sigue valiendo None.")
     elif p is None:
-        problemas.append(f"num_parametros debe ser un número entero; es {_que_es(num_parametros)} ({num_parametros!r}).")
+        problemas.append(f"num_parametros debe ser un número entero; es {describir(num_parametros)} ({num_parametros!r}).")
     elif p == parametros + mascaras:
-        problemas.append(f"num_parametros = {_miles(p)} incluye los {_miles(mascaras)} números de las máscaras causales "
+        problemas.append(f"num_parametros = {miles(p)} incluye los {miles(mascaras)} números de las máscaras causales "
                          "(2 bloques × 32 × 32): están en el state_dict, pero son búferes, no parámetros.")
     elif p == parametros - CFG_MINI["vocab_size"] * CFG_MINI["emb_dim"]:
-        problemas.append(f"num_parametros = {_miles(p)} no cuenta la cabeza de salida: GPTModel tiene una propia, "
+        problemas.append(f"num_parametros = {miles(p)} no cuenta la cabeza de salida: GPTModel tiene una propia, "
                          "aparte del embedding de tokens.")
     elif p != parametros:
-        problemas.append(f"num_parametros = {_miles(p)} no es el número de parámetros entrenables de GPTModel(CFG_MINI).")
-    a = _a_entero(num_numeros_adamw)
+        problemas.append(f"num_parametros = {miles(p)} no es el número de parámetros entrenables de GPTModel(CFG_MINI).")
+    a = a_entero(num_numeros_adamw)
     if num_numeros_adamw is None:
         problemas.append("num_numeros_adamw sigue valiendo None.")
     elif a is None:
-        problemas.append(f"num_numeros_adamw debe ser un número entero; es {_que_es(num_numeros_adamw)}.")
+        problemas.append(f"num_numeros_adamw debe ser un número entero; es {describir(num_numeros_adamw)}.")
     elif a == parametros:
-        problemas.append(f"num_numeros_adamw = {_miles(a)} es un número por parámetro; AdamW guarda dos (exp_avg y "
+        problemas.append(f"num_numeros_adamw = {miles(a)} es un número por parámetro; AdamW guarda dos (exp_avg y "
                          "exp_avg_sq).")
     elif a == 3 * parametros:
-        problemas.append(f"num_numeros_adamw = {_miles(a)} incluye los pesos del modelo: cuenta solo lo que añade "
+        problemas.append(f"num_numeros_adamw = {miles(a)} incluye los pesos del modelo: cuenta solo lo que añade "
                          "AdamW.")
     elif a != 2 * parametros:
-        problemas.append(f"num_numeros_adamw = {_miles(a)} no es lo que guarda AdamW: exp_avg y exp_avg_sq tienen, cada "
+        problemas.append(f"num_numeros_adamw = {miles(a)} no es lo que guarda AdamW: exp_avg y exp_avg_sq tienen, cada "
                          "uno, la forma de su parámetro.")
     return informar(nombre, problemas)
 
@@ -690,10 +658,10 @@ def comprobar_ejercicio_5_5(gpt2, perdidas_gpt2, perplejidad_gpt2) -> bool:
     if perdidas_gpt2 is None:
         problemas.append("perdidas_gpt2 sigue valiendo None.")
     elif (not isinstance(perdidas_gpt2, (list, tuple)) or len(perdidas_gpt2) != 2
-          or any(_a_numero(v) is None for v in perdidas_gpt2)):
-        problemas.append(f"perdidas_gpt2 debe ser una pareja (entrenamiento, validación); es {_que_es(perdidas_gpt2)}.")
+          or any(a_numero(v) is None for v in perdidas_gpt2)):
+        problemas.append(f"perdidas_gpt2 debe ser una pareja (entrenamiento, validación); es {describir(perdidas_gpt2)}.")
     else:
-        tr, va = (_a_numero(v) for v in perdidas_gpt2)
+        tr, va = (a_numero(v) for v in perdidas_gpt2)
         libro_tr, libro_va = PERDIDAS_GPT2_LIBRO
         if _cerca(tr, PERDIDAS_VERDICT[0], atol=0.01) or _cerca(va, PERDIDAS_VERDICT[1], atol=0.01):
             problemas.append(f"perdidas_gpt2 = ({tr:.3f}, {va:.3f}) son las del modelo que entrenaste en el cuaderno 2; "
@@ -708,10 +676,10 @@ def comprobar_ejercicio_5_5(gpt2, perdidas_gpt2, perplejidad_gpt2) -> bool:
     if perplejidad_gpt2 is None:
         problemas.append("perplejidad_gpt2 sigue valiendo None.")
     else:
-        p = _a_numero(perplejidad_gpt2)
+        p = a_numero(perplejidad_gpt2)
         esperada = math.exp(PERDIDAS_GPT2_LIBRO[1])
         if p is None:
-            problemas.append(f"perplejidad_gpt2 debe ser un número; es {_que_es(perplejidad_gpt2)}.")
+            problemas.append(f"perplejidad_gpt2 debe ser un número; es {describir(perplejidad_gpt2)}.")
         elif _cerca(p, math.exp(PERDIDAS_GPT2_LIBRO[0]), rtol=0.03):
             problemas.append(f"perplejidad_gpt2 = {p:.1f} es la de entrenamiento; el ejercicio pide la de validación.")
         elif not _cerca(p, esperada, rtol=0.03):
@@ -745,7 +713,7 @@ def comprobar_ejercicio_5_6(contar_parametros) -> bool:
             try:
                 respuesta = contar_parametros(dict(cfg))
             except Exception as error:  # la función del alumno puede fallar de cualquier forma
-                problemas.append(_error(f"contar_parametros(gpt2_config({modelo!r}))", error))
+                problemas.append(describir_error(f"contar_parametros(gpt2_config({modelo!r}))", error))
                 break
         elif isinstance(contar_parametros, dict):
             if modelo not in contar_parametros:
@@ -754,25 +722,25 @@ def comprobar_ejercicio_5_6(contar_parametros) -> bool:
             respuesta = contar_parametros[modelo]
         else:
             return informar(nombre, [f"contar_parametros debe ser una función de la configuración (o un diccionario); "
-                                     f"es {_que_es(contar_parametros)}."])
-        n = _a_entero(respuesta)
+                                     f"es {describir(contar_parametros)}."])
+        n = a_entero(respuesta)
         if n is None:
-            problemas.append(f"Para {modelo}, la respuesta debe ser un entero; es {_que_es(respuesta)} ({respuesta!r}).")
+            problemas.append(f"Para {modelo}, la respuesta debe ser un entero; es {describir(respuesta)} ({respuesta!r}).")
         elif n == esperado:
             continue
         elif n == esperado + cfg["vocab_size"] * cfg["emb_dim"]:
-            problemas.append(f"{modelo}: {_miles(n)} cuenta la cabeza de salida aparte; GPT-2 comparte esa matriz con "
+            problemas.append(f"{modelo}: {miles(n)} cuenta la cabeza de salida aparte; GPT-2 comparte esa matriz con "
                              "el embedding de tokens, así que no suma parámetros.")
         elif n == esperado - 3 * cfg["emb_dim"] * cfg["n_layers"]:
-            problemas.append(f"{modelo}: {_miles(n)} no cuenta los sesgos de consulta, clave y valor (qkv_bias=True en "
+            problemas.append(f"{modelo}: {miles(n)} no cuenta los sesgos de consulta, clave y valor (qkv_bias=True en "
                              "GPT-2).")
         elif n == esperado - cfg["context_length"] * cfg["emb_dim"]:
-            problemas.append(f"{modelo}: {_miles(n)} no cuenta el embedding de posición (1024 × emb_dim).")
+            problemas.append(f"{modelo}: {miles(n)} no cuenta el embedding de posición (1024 × emb_dim).")
         elif n == esperado - 4 * cfg["emb_dim"] * cfg["n_layers"] - 2 * cfg["emb_dim"]:
-            problemas.append(f"{modelo}: {_miles(n)} no cuenta la escala y el desplazamiento de las normalizaciones "
+            problemas.append(f"{modelo}: {miles(n)} no cuenta la escala y el desplazamiento de las normalizaciones "
                              "de capa.")
         else:
-            problemas.append(f"{modelo}: {_miles(n)} parámetros, pero el archivo de GPT-2 tiene {_miles(esperado)}.")
+            problemas.append(f"{modelo}: {miles(n)} parámetros, pero el archivo de GPT-2 tiene {miles(esperado)}.")
     return informar(nombre, problemas)
 
 
@@ -792,7 +760,7 @@ def comprobar_ejercicio_5_13(model, ids_sin_cache, ids_con_cache) -> bool:
         if valor is None:
             problemas.append(f"{etiqueta} sigue valiendo None.")
         elif not isinstance(valor, torch.Tensor) or valor.dim() != 2:
-            problemas.append(f"{etiqueta} debe ser un tensor de ids (1, n); es {_que_es(valor)}.")
+            problemas.append(f"{etiqueta} debe ser un tensor de ids (1, n); es {describir(valor)}.")
     if problemas:
         return informar(nombre, problemas)
     if ids_con_cache is ids_sin_cache:
@@ -808,7 +776,7 @@ def comprobar_ejercicio_5_13(model, ids_sin_cache, ids_con_cache) -> bool:
             finally:
                 model.train(modo)  # el modelo queda en el modo en que estaba
     except Exception as error:  # el modelo que se pasa puede no ser un GPTModel
-        return informar(nombre, [_error("Generar con model", error)])
+        return informar(nombre, [describir_error("Generar con model", error)])
     longitud = idx.shape[1] + TOKENS_5_13
     for etiqueta, valor, funcion in (("ids_sin_cache", ids_sin_cache, "generate_text_simple"),
                                      ("ids_con_cache", ids_con_cache, "generate_cached")):
@@ -832,23 +800,23 @@ def comprobar_ejercicio_5_14(bytes_cache) -> bool:
     cfg = CFG_124M_256
     numeros_por_tensor = cfg["context_length"] * cfg["emb_dim"]  # n_heads × max_len × head_dim
     esperado = 2 * cfg["n_layers"] * numeros_por_tensor * 4
-    b = _a_entero(bytes_cache)
+    b = a_entero(bytes_cache)
     if b is None:
-        return informar(nombre, [f"bytes_cache debe ser un número entero de bytes; es {_que_es(bytes_cache)} "
+        return informar(nombre, [f"bytes_cache debe ser un número entero de bytes; es {describir(bytes_cache)} "
                                  f"({bytes_cache!r})."])
     if b == esperado:
         return informar(nombre, [])
     if b == esperado // 4:
-        problema = f"bytes_cache = {_miles(b)} es el número de valores guardados; cada uno ocupa 4 bytes en fp32."
+        problema = f"bytes_cache = {miles(b)} es el número de valores guardados; cada uno ocupa 4 bytes en fp32."
     elif b == esperado // 2:
-        problema = (f"bytes_cache = {_miles(b)} es la mitad: o cuentas solo las claves (la caché guarda claves y "
+        problema = (f"bytes_cache = {miles(b)} es la mitad: o cuentas solo las claves (la caché guarda claves y "
                     "valores), o 2 bytes por número (fp32 usa 4).")
     elif b == esperado // cfg["n_layers"]:
-        problema = f"bytes_cache = {_miles(b)} es lo de una sola capa; la caché guarda claves y valores en las 12."
+        problema = f"bytes_cache = {miles(b)} es lo de una sola capa; la caché guarda claves y valores en las 12."
     elif b == esperado // cfg["n_heads"]:
-        problema = (f"bytes_cache = {_miles(b)} cuenta una sola cabeza: cada tensor es (1, n_heads, max_len, "
+        problema = (f"bytes_cache = {miles(b)} cuenta una sola cabeza: cada tensor es (1, n_heads, max_len, "
                     "head_dim), con n_heads × head_dim = emb_dim.")
     else:
-        problema = (f"bytes_cache = {_miles(b)}; cuenta claves y valores, de forma (1, 12, 256, 64), en cada una de las "
+        problema = (f"bytes_cache = {miles(b)}; cuenta claves y valores, de forma (1, 12, 256, 64), en cada una de las "
                     "12 capas, a 4 bytes por número.")
     return informar(nombre, [problema])
