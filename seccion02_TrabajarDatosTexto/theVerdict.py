@@ -18,14 +18,15 @@ from pathlib import Path
 
 from seccion02_TrabajarDatosTexto.downloadFile import DownloadError, download_file, sha256_file
 
-RAIZ_REPOSITORIO = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RAIZ_REPOSITORIO = REPO_ROOT  # el nombre de antes, por si ya lo importabas
 
 THE_VERDICT_URL = (
     "https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt"
 )
 THE_VERDICT_SHA256 = "b41e41a68f0398a3154ae69e2e4c0e2694e17fe0d66730536837f1b01935b31f"
 THE_VERDICT_SIZE = 20_479  # bytes (el texto es ASCII: tantos bytes como caracteres)
-THE_VERDICT_PATH = RAIZ_REPOSITORIO / "txt" / "The_Verdict.txt"
+THE_VERDICT_PATH = REPO_ROOT / "txt" / "The_Verdict.txt"
 
 
 # El nombre de siempre para el error de descarga: es la misma clase que DownloadError

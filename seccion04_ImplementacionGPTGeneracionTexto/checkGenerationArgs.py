@@ -1,9 +1,9 @@
 """La validación común de los argumentos de generación de texto, con errores en español.
 
-`generate_text_simple` (sección 4), `generate` (sección 5) y la generación con caché KV (gptModelRapido.py) la
-llaman en su primera línea: así un `context_size=0`, un `max_new_tokens` negativo, un `idx` sin dimensión de lote o
-una temperatura que haría que softmax diera inf o nan fallan todos igual, con un mensaje que dice qué se ha recibido
-y qué se admite. No genera nada ni comprueba opciones propias de un generador (como `use_cache`).
+`generate_text_simple` (sección 4), `generate` (sección 5) y la generación con caché KV (seccion05/generateCached.py)
+la llaman en su primera línea: así un `context_size=0`, un `max_new_tokens` negativo, un `idx` sin dimensión de lote
+o una temperatura que haría que softmax diera inf o nan fallan todos igual, con un mensaje que dice qué se ha
+recibido y qué se admite. No genera nada ni comprueba opciones propias de un generador (como `use_cache`).
 """
 
 from __future__ import annotations

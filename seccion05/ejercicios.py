@@ -788,7 +788,7 @@ def comprobar_ejercicio_5_13(model, ids_sin_cache, ids_con_cache) -> bool:
             problemas.append(f"{etiqueta} no empieza por los tokens de «{INICIO_5_13}».")
         elif not torch.equal(valor, esperado):
             problemas.append(f"{etiqueta} no es la continuación voraz de model: ¿usaste {funcion} con temperature=0 y "
-                             "un modelo con los mismos pesos (GPTModelRapido.desde(model))?")
+                             "un modelo con los mismos pesos (GPTModelFast.from_model(model))?")
     return informar(nombre, problemas)
 
 

@@ -23,9 +23,14 @@ from pathlib import Path
 import torch
 
 from seccion02_TrabajarDatosTexto.atomicWrite import atomic_write, remove_stale_temporaries
+from seccion05.modelConfig import model_config
+
+__all__ = ["SHAPE_KEYS", "atomic_save", "check_state_dict_fits", "load_checkpoint", "load_torch_file", "model_config",
+           "save_checkpoint"]
 
 # Claves de la configuración que fijan la forma de los pesos (drop_rate no cambia ninguna forma)
-CLAVES_DE_FORMA = ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "qkv_bias")
+SHAPE_KEYS = ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "qkv_bias")
+CLAVES_DE_FORMA = SHAPE_KEYS  # el nombre de antes, por si ya lo importabas
 
 # Cómo empieza un archivo de torch.save: el formato zip (desde PyTorch 1.6) o el antiguo, un pickle del número mágico
 _INICIO_ZIP = b"PK\x03\x04"
@@ -119,20 +124,6 @@ def _comprobar_zip(path: Path) -> None:
         )
 
 
-def model_config(model) -> dict:
-    """Configuración (el diccionario de GPT_CONFIG_124M) de un GPTModel ya construido, leída de sus capas."""
-    bloque = model.trf_blocks[0]
-    return {
-        "vocab_size": model.tok_emb.num_embeddings,
-        "context_length": model.pos_emb.num_embeddings,
-        "emb_dim": model.tok_emb.embedding_dim,
-        "n_heads": bloque.att.num_heads,
-        "n_layers": len(model.trf_blocks),
-        "drop_rate": bloque.att.dropout.p,
-        "qkv_bias": bloque.att.W_query.bias is not None,
-    }
-
-
 def save_checkpoint(path: str | os.PathLike, model, optimizer=None, config: dict | None = None,
                     save_rng_state: bool = False, **extra) -> Path:
     """Guarda un punto de control con `model_state_dict`, `config` y, si se dan, `optimizer_state_dict`.
@@ -164,7 +155,7 @@ def check_state_dict_fits(state_dict: dict, model, config: dict | None = None) -
     """
     if config is not None:
         del_modelo = model_config(model)
-        distintos = [k for k in CLAVES_DE_FORMA if k in config and config[k] != del_modelo[k]]
+        distintos = [k for k in SHAPE_KEYS if k in config and config[k] != del_modelo[k]]
         if distintos:
             detalle = ", ".join(f"{k}={config[k]} (tu modelo: {del_modelo[k]})" for k in distintos)
             raise ValueError(

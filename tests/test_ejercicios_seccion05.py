@@ -35,7 +35,8 @@ from seccion05.ejercicios import (
     comprobar_ejercicio_5_13,
     comprobar_ejercicio_5_14,
 )
-from seccion05.gptModelRapido import GPTModelRapido, generate_cached
+from seccion05.generateCached import generate_cached
+from seccion05.gptModelFast import GPTModelFast
 from seccion05.loadWeightsGPT2 import GPT2_MODELS, gpt2_config, gpt2_expected_shapes
 from seccion05.saveLoadModel import load_checkpoint, save_checkpoint
 from tests.configuraciones import CFG_DIMINUTA
@@ -346,7 +347,7 @@ def test_5_13(capsys):
     modelo = GPTModel({**CFG_DIMINUTA, "context_length": 32}).eval()
     ids = torch.tensor([[6109, 3626, 6100, 345]])
     sin = generate_text_simple(modelo, ids, max_new_tokens=20, context_size=32)
-    con = generate_cached(GPTModelRapido.desde(modelo), ids, max_new_tokens=20)
+    con = generate_cached(GPTModelFast.from_model(modelo), ids, max_new_tokens=20)
     assert comprobar_ejercicio_5_13(modelo, sin, con) is True
     assert _salida(capsys) == "Ejercicio 5.13: ¡correcto!\n"
     assert not modelo.training  # la comprobación deja el modelo como estaba
@@ -354,7 +355,7 @@ def test_5_13(capsys):
     assert _salida(capsys) == "Ejercicio 5.13: todavía sin resolver.\n"
     assert comprobar_ejercicio_5_13(modelo, sin, sin) is False
     assert "es el mismo tensor" in _salida(capsys)
-    otro = generate_cached(GPTModelRapido({**CFG_DIMINUTA, "context_length": 32}), ids, max_new_tokens=20)
+    otro = generate_cached(GPTModelFast({**CFG_DIMINUTA, "context_length": 32}), ids, max_new_tokens=20)
     assert comprobar_ejercicio_5_13(modelo, sin, otro) is False
     assert "ids_con_cache no es la continuación voraz" in _salida(capsys)
     assert comprobar_ejercicio_5_13(modelo, sin, con[:, :10]) is False
