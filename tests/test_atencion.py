@@ -19,9 +19,7 @@ from seccion03_MecanismosAtencion.causalAttention import CausalAttention
 from seccion03_MecanismosAtencion.multiHeadAttention import MultiHeadAttention, MultiHeadAttentionWrapper
 from seccion03_MecanismosAtencion.selfAttention import SelfAttention_v1, SelfAttention_v2
 from tests.configuraciones import CFG_DIMINUTA
-from tests.cuadernos import RAIZ, assert_misma_definicion
-
-CUADERNO = "seccion03_MecanismosAtencion/1_mecanismos_atencion.ipynb"
+from tests.cuadernos import RAIZ
 
 # Los embeddings de 3 dimensiones de «Your journey starts with one step» que usa el libro
 INPUTS = torch.tensor(
@@ -306,12 +304,12 @@ def test_rechaza_entradas_sin_dimension_de_lote(entrada, recibido):
 def test_la_seccion_4_reexporta_la_misma_clase():
     from seccion04_ImplementacionGPTGeneracionTexto import gptModel, transformerBlock
     from seccion04_ImplementacionGPTGeneracionTexto.multiHeadAttention import MultiHeadAttention as MHA4
-    from seccion05.gptModelRapido import MultiHeadAttentionRapida
+    from seccion05.gptModelFast import MultiHeadAttentionFast
 
     assert MHA4 is MultiHeadAttention
     assert gptModel.MultiHeadAttention is MultiHeadAttention
     assert transformerBlock.MultiHeadAttention is MultiHeadAttention
-    assert issubclass(MultiHeadAttentionRapida, MultiHeadAttention)
+    assert issubclass(MultiHeadAttentionFast, MultiHeadAttention)
 
 
 # Medido con la clase de la sección 4 antes de moverla aquí (y con llms_from_scratch.ch03.MultiHeadAttention, que da
@@ -370,12 +368,3 @@ def test_la_seccion_3_no_importa_las_secciones_4_y_5():
                 continue
             malos += [f"{Path(ruta).name}: {n}" for n in nombres if n.split(".")[0] in prohibidos]
     assert not malos, "La sección 3 no puede importar de las secciones 4 y 5:\n" + "\n".join(malos)
-
-
-# --- El cuaderno enseña el mismo código que el de los módulos -------------------------------------------------------
-
-@pytest.mark.parametrize(
-    "objeto", [SelfAttention_v1, SelfAttention_v2, CausalAttention, MultiHeadAttentionWrapper, MultiHeadAttention]
-)
-def test_cuaderno_y_modulo_coinciden(objeto):
-    assert_misma_definicion(CUADERNO, objeto)

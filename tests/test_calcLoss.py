@@ -9,11 +9,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
-from seccion05 import calcLoss
 from seccion05.calcLoss import calc_loss_batch, calc_loss_loader, text_to_token_ids, token_ids_to_text
-from tests.cuadernos import assert_misma_definicion
 
-CUADERNO = "seccion05/1_evaluando_modelos_texto.ipynb"
 CONFIG_MINI = {"vocab_size": 50257, "context_length": 16, "emb_dim": 32, "n_heads": 2, "n_layers": 2,
                "drop_rate": 0.0, "qkv_bias": False}
 
@@ -34,11 +31,6 @@ def _cargador(num_lotes, batch_size=2, seq=8, semilla=0):
     x = torch.randint(0, 50257, (num_lotes * batch_size, seq), generator=g)
     y = torch.randint(0, 50257, (num_lotes * batch_size, seq), generator=g)
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
-
-
-@pytest.mark.parametrize("nombre", ["text_to_token_ids", "token_ids_to_text", "calc_loss_batch", "calc_loss_loader"])
-def test_el_cuaderno_y_el_modulo_coinciden(nombre):
-    assert_misma_definicion(CUADERNO, getattr(calcLoss, nombre))
 
 
 def test_text_to_token_ids_y_vuelta(tokenizer):

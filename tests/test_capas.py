@@ -1,7 +1,7 @@
 """Pruebas de los bloques de la sección 4: LayerNorm, GELU, FeedForward, MultiHeadAttention y TransformerBlock.
 
 Se comparan con implementaciones independientes de PyTorch (layer_norm, gelu, scaled_dot_product_attention,
-nn.MultiheadAttention) y con las definiciones del cuaderno que las enseña.
+nn.MultiheadAttention). Que el cuaderno que las enseña define lo mismo lo comprueba tests/test_cuadernos_y_modulos.py.
 """
 
 import pytest
@@ -16,9 +16,7 @@ from seccion04_ImplementacionGPTGeneracionTexto.layerNorm import LayerNorm
 from seccion04_ImplementacionGPTGeneracionTexto.multiHeadAttention import MultiHeadAttention
 from seccion04_ImplementacionGPTGeneracionTexto.transformerBlock import TransformerBlock
 from tests.configuraciones import CFG_DIMINUTA
-from tests.cuadernos import assert_misma_definicion
 
-CUADERNO = "seccion04_ImplementacionGPTGeneracionTexto/1_implementacion_gpt.ipynb"
 CFG = CFG_DIMINUTA
 
 
@@ -182,11 +180,3 @@ def test_bloque_124m_tiene_7085568_parametros():
     with torch.device("meta"):
         bloque = TransformerBlock(GPT_CONFIG_124M)
     assert sum(p.numel() for p in bloque.parameters()) == 7_085_568
-
-
-# --- El cuaderno enseña el mismo código que el de los módulos --------------------------------------------------------
-
-# MultiHeadAttention se enseña en la sección 3: ese cuaderno la define (tests/test_atencion.py) y este la importa.
-@pytest.mark.parametrize("objeto", [LayerNorm, GELU, FeedForward, TransformerBlock])
-def test_el_cuaderno_define_lo_mismo_que_el_modulo(objeto):
-    assert_misma_definicion(CUADERNO, objeto)

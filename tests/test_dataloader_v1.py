@@ -10,12 +10,9 @@ import math
 import pytest
 import torch
 
-from seccion02_TrabajarDatosTexto.dataloader_v1 import GPTDatasetV1, _comprobar_entero_positivo, create_dataloader_v1
+from seccion02_TrabajarDatosTexto.dataloader_v1 import GPTDatasetV1, create_dataloader_v1
 from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
 from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
-from tests.cuadernos import assert_misma_definicion
-
-CUADERNO = "seccion02_TrabajarDatosTexto/2_cargador_datos_embeddings.ipynb"
 
 
 class TokenizadorDeNumeros:
@@ -182,11 +179,3 @@ def test_texto_que_no_es_str(txt):
 def test_menos_ventanas_que_batch_size_con_drop_last():
     with pytest.raises(ValueError, match=r"El texto da 2 ventana\(s\) de 4 tokens, menos que batch_size=4.*drop_last"):
         create_dataloader_v1("Hola, mundo. ¿Qué tal?", batch_size=4, max_length=4, stride=4)
-
-
-# --- El cuaderno enseña el mismo código ---------------------------------------------------------------------------
-
-@pytest.mark.parametrize("objeto", [_comprobar_entero_positivo, GPTDatasetV1, create_dataloader_v1],
-                         ids=lambda o: o.__name__)
-def test_el_cuaderno_define_lo_mismo_que_el_modulo(objeto):
-    assert_misma_definicion(CUADERNO, objeto)

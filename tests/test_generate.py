@@ -11,7 +11,6 @@ from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import genera
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
 from seccion05.generate import generate
 from tests.configuraciones import CFG_DIMINUTA
-from tests.cuadernos import assert_misma_definicion
 
 CFG_MINI = {**CFG_DIMINUTA, "vocab_size": 97, "drop_rate": 0.0}
 
@@ -195,7 +194,3 @@ def test_empieza_validando_con_check_generation_args():
     assert ast.unparse(primera) == (
         "context_size = check_generation_args(model, idx, max_new_tokens, context_size, temperature, top_k, eos_id)"
     )
-
-
-def test_el_cuaderno_define_la_misma_funcion():
-    assert_misma_definicion("seccion05/3_estrategias_decodificacion.ipynb", generate)

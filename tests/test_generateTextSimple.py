@@ -14,9 +14,7 @@ import torch.nn as nn
 from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
 from tests.configuraciones import CFG_DIMINUTA
-from tests.cuadernos import assert_misma_definicion
 
-CUADERNO = "seccion04_ImplementacionGPTGeneracionTexto/1_implementacion_gpt.ipynb"
 CFG = CFG_DIMINUTA
 
 
@@ -128,7 +126,3 @@ def test_empieza_validando_con_check_generation_args():
     assert ast.unparse(primera) == (
         "context_size = check_generation_args(model, idx, max_new_tokens, context_size)"
     )
-
-
-def test_el_cuaderno_define_lo_mismo_que_el_modulo():
-    assert_misma_definicion(CUADERNO, generate_text_simple)

@@ -33,7 +33,6 @@ from seccion05.loadWeightsGPT2 import (
     load_weights_into_gpt,
     read_safetensors_header,
 )
-from tests.cuadernos import assert_misma_definicion
 from tests.servidorHTTP import ServidorLocal
 
 # Dependencias solo de pruebas (la CI las instala; ver .ci/run): sin ellas, este archivo se omite.
@@ -329,8 +328,3 @@ def test_download_gpt2_sin_conexion(gpt2_mini, tmp_path, monkeypatch):
     with pytest.raises(GPT2DownloadError, match="No se pudo descargar http://127.0.0.1:9/model.safetensors"):
         download_gpt2(nombre, models_dir=tmp_path, progress=False)
     assert not gpt2_weights_path(nombre, tmp_path).exists()
-
-
-@pytest.mark.parametrize("funcion", [assign, load_weights_into_gpt])
-def test_el_cuaderno_define_las_mismas_funciones(funcion):
-    assert_misma_definicion("seccion05/5_cargar_pesos_gpt2.ipynb", funcion)

@@ -8,7 +8,6 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from seccion02_TrabajarDatosTexto.atomicWrite import atomic_write
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
 from seccion05 import saveLoadModel
 from seccion05.calcLoss import calc_loss_batch
@@ -21,7 +20,6 @@ from seccion05.saveLoadModel import (
     save_checkpoint,
 )
 from tests.configuraciones import CFG_DIMINUTA
-from tests.cuadernos import assert_misma_definicion
 from tests.escritorInterrumpido import escritor_a_medias
 
 CFG_MINI = {**CFG_DIMINUTA, "vocab_size": 97}  # con dropout: el estado aleatorio importa al reanudar
@@ -240,14 +238,6 @@ def test_atomic_save_permisos_normales(tmp_path):
 def test_crea_la_carpeta(tmp_path):
     ruta = atomic_save({"x": torch.ones(2)}, tmp_path / "a" / "b" / "datos.pth")
     assert torch.equal(torch.load(ruta, weights_only=True)["x"], torch.ones(2))
-
-
-def test_el_cuaderno_define_la_misma_atomic_save():
-    assert_misma_definicion("seccion05/4_guardar_y_cargar_pesos.ipynb", atomic_save)
-
-
-def test_el_cuaderno_define_la_misma_atomic_write():
-    assert_misma_definicion("seccion05/4_guardar_y_cargar_pesos.ipynb", atomic_write)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -3,11 +3,8 @@
 Los ids esperados son los que imprime el libro con el vocabulario de «The Verdict».
 """
 
-import ast
-
 import pytest
 
-from seccion02_TrabajarDatosTexto import simpleTokenizer
 from seccion02_TrabajarDatosTexto.simpleTokenizer import (
     SimpleTokenizerV1,
     SimpleTokenizerV2,
@@ -15,9 +12,7 @@ from seccion02_TrabajarDatosTexto.simpleTokenizer import (
     simple_tokenize,
 )
 from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
-from tests.cuadernos import assert_misma_definicion, codigo_del_cuaderno
 
-CUADERNO = "seccion02_TrabajarDatosTexto/1_trabajar_datos_texto.ipynb"
 SPECIALS = ["<|endoftext|>", "<|unk|>"]
 
 
@@ -102,22 +97,3 @@ def test_v2_ida_y_vuelta_sin_palabras_desconocidas(vocab_v1, vocab_v2):
 def test_v2_exige_unk_en_el_vocabulario(vocab_v1):
     with pytest.raises(ValueError, match=r"no tiene el token <\|unk\|>.*build_vocab"):
         SimpleTokenizerV2(vocab_v1)
-
-
-@pytest.mark.parametrize(
-    "objeto",
-    [simple_tokenize, build_vocab, SimpleTokenizerV1, SimpleTokenizerV2],
-    ids=lambda o: o.__name__,
-)
-def test_el_cuaderno_define_lo_mismo_que_el_modulo(objeto):
-    assert_misma_definicion(CUADERNO, objeto)
-
-
-@pytest.mark.parametrize("nombre", ["TOKEN_PATTERN", "DECODE_PATTERN"])
-def test_el_cuaderno_usa_las_mismas_expresiones_regulares(nombre):
-    asignaciones = {
-        nodo.targets[0].id: ast.literal_eval(nodo.value)
-        for nodo in ast.parse(codigo_del_cuaderno(CUADERNO)).body
-        if isinstance(nodo, ast.Assign) and isinstance(nodo.targets[0], ast.Name) and nodo.targets[0].id == nombre
-    }
-    assert asignaciones == {nombre: getattr(simpleTokenizer, nombre)}

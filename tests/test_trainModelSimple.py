@@ -37,11 +37,9 @@ from seccion05.trainModelSimple import (
     verdict_model_path,
 )
 from tests.configuraciones import CFG_DIMINUTA
-from tests.cuadernos import assert_misma_definicion
 
 matplotlib.use("Agg")
 
-CUADERNO = "seccion05/2_entrenando_llm.ipynb"
 START_CONTEXT = "Every effort moves you"
 CFG_PEQUENA = CFG_DIMINUTA
 BATCH_SIZE = 2
@@ -419,10 +417,3 @@ def test_train_verdict_model_sigue_los_pasos_del_cuaderno_2(tmp_path, monkeypatc
     assert checkpoint["optimizer_state_dict"]["state"][0]["step"].item() == 90  # 10 épocas × 9 lotes
     for nombre, tensor in model.state_dict().items():
         assert torch.equal(checkpoint["model_state_dict"][nombre], tensor), nombre
-
-
-@pytest.mark.parametrize(
-    "funcion", [evaluate_model, generate_and_print_sample, train_model_simple, plot_losses, save_verdict_model]
-)
-def test_el_cuaderno_y_el_modulo_coinciden(funcion):
-    assert_misma_definicion(CUADERNO, funcion)
