@@ -53,7 +53,7 @@ class GPTModel(nn.Module):
 
 
 def _comprobar_entrada(in_idx, vocab_size: int, context_length: int) -> None:
-    """Lanza un error claro, en español, si la entrada del modelo no es válida."""
+    """Lanza un error claro, en español, si la entrada del modelo no es válida (en GPU, sin mirar los valores)."""
     if not isinstance(in_idx, torch.Tensor) or in_idx.dim() != 2:
         forma = tuple(in_idx.shape) if isinstance(in_idx, torch.Tensor) else type(in_idx).__name__
         raise ValueError(
@@ -71,7 +71,9 @@ def _comprobar_entrada(in_idx, vocab_size: int, context_length: int) -> None:
             f"La secuencia tiene {num_tokens} tokens, pero el modelo admite como máximo context_length="
             f"{context_length}. Recorta la entrada a los últimos {context_length} tokens (idx[:, -{context_length}:])."
         )
-    if in_idx.numel() > 0:
+    # Los valores solo se miran en CPU: en una GPU, leer el mínimo y el máximo obligaría a esperar a que termine todo
+    # lo pendiente (dos sincronizaciones por paso). Allí, un id fuera del vocabulario lo detecta nn.Embedding.
+    if in_idx.numel() > 0 and in_idx.device.type == "cpu":
         minimo, maximo = int(in_idx.min()), int(in_idx.max())
         if minimo < 0 or maximo >= vocab_size:
             malo = minimo if minimo < 0 else maximo

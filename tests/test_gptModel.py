@@ -15,11 +15,9 @@ import torch
 from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
 from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
-from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, _comprobar_entrada, check_config
+from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel, check_config
 from tests.configuraciones import CFG_DIMINUTA
-from tests.cuadernos import assert_misma_definicion
 
-CUADERNO = "seccion04_ImplementacionGPTGeneracionTexto/1_implementacion_gpt.ipynb"
 CFG = CFG_DIMINUTA
 CFG_124M_256 = {**GPT_CONFIG_124M, "context_length": 256}
 
@@ -205,6 +203,22 @@ def test_id_fuera_del_vocabulario(malo):
         modelo(torch.tensor([[1, 2, malo]]))
 
 
+def test_fuera_de_la_cpu_no_lee_los_valores_de_los_ids(monkeypatch):
+    """En una GPU, leer min() y max() obligaría a sincronizar en cada paso: fuera de la CPU no se leen. Se prueba con
+    el dispositivo «meta» (tensores sin datos: leer un valor fallaría) y contando las llamadas en CPU."""
+    with torch.device("meta"):
+        modelo = GPTModel(CFG_DIMINUTA)
+        ids = torch.zeros(2, 4, dtype=torch.long)
+    assert modelo(ids).shape == (2, 4, 50257)
+    with pytest.raises(ValueError, match="La secuencia tiene 17 tokens"):  # forma y dtype se siguen comprobando
+        modelo(torch.zeros(1, 17, dtype=torch.long, device="meta"))
+    lecturas = []
+    original = torch.Tensor.min
+    monkeypatch.setattr(torch.Tensor, "min", lambda self, *a, **k: lecturas.append(self.device.type) or original(self, *a, **k))
+    _modelo_pequeno().eval()(torch.zeros(1, 3, dtype=torch.long))
+    assert lecturas == ["cpu"]  # en CPU sí los mira
+
+
 def test_secuencia_mas_larga_que_el_contexto():
     modelo = _modelo_pequeno()
     with pytest.raises(ValueError, match=r"La secuencia tiene 17 tokens, pero el modelo admite como máximo "
@@ -306,10 +320,3 @@ def test_check_config_acepta_las_configuraciones_del_curso():
 def test_check_config_es_lo_primero_de_gpt_model():
     cuerpo = ast.parse(textwrap.dedent(inspect.getsource(GPTModel.__init__))).body[0].body
     assert ast.unparse(cuerpo[0]) == "check_config(cfg)"
-
-
-# --- El cuaderno enseña el mismo código que el módulo ----------------------------------------------------------------
-
-@pytest.mark.parametrize("objeto", [GPTModel, _comprobar_entrada])
-def test_el_cuaderno_define_lo_mismo_que_el_modulo(objeto):
-    assert_misma_definicion(CUADERNO, objeto)
