@@ -8,12 +8,8 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from seccion02_TrabajarDatosTexto.checkArgs import check_int
 from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
-
-
-def _comprobar_entero_positivo(nombre: str, valor) -> None:
-    if isinstance(valor, bool) or not isinstance(valor, int) or valor <= 0:
-        raise ValueError(f"{nombre} debe ser un entero mayor que 0; has pasado {valor!r}.")
 
 
 class GPTDatasetV1(Dataset):
@@ -27,8 +23,8 @@ class GPTDatasetV1(Dataset):
     def __init__(self, txt: str, tokenizer, max_length: int, stride: int):
         if not isinstance(txt, str):
             raise ValueError(f"txt debe ser una cadena de texto (str); has pasado un objeto de tipo {type(txt).__name__}.")
-        _comprobar_entero_positivo("max_length", max_length)
-        _comprobar_entero_positivo("stride", stride)
+        max_length = check_int("max_length", max_length, minimum=1)  # un entero >= 1 (ni 2.0 ni True)
+        stride = check_int("stride", stride, minimum=1)
 
         self.input_ids = []
         self.target_ids = []
@@ -70,7 +66,7 @@ def create_dataloader_v1(
     Cada lote es `(entradas, objetivos)`, dos tensores de forma (batch_size, max_length).
     Con la misma semilla (`torch.manual_seed`) produce los mismos lotes que el código de referencia del libro.
     """
-    _comprobar_entero_positivo("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     tokenizer = get_tokenizer()
     dataset = GPTDatasetV1(txt, tokenizer, max_length, stride)
     if drop_last and len(dataset) < batch_size:
