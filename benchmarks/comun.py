@@ -24,7 +24,18 @@ if str(RAIZ) not in sys.path:
 import torch  # noqa: E402
 
 from seccion04_ImplementacionGPTGeneracionTexto.getDevice import get_device  # noqa: E402
-from seccion05.gptModelRapido import bf16_acelerado  # noqa: E402
+from seccion05.bf16Support import bf16_accelerated  # noqa: E402
+
+# El GPT diminuto de --quick (las mismas claves que GPT_CONFIG_124M): comprueba que todo funciona, no mide nada serio
+CFG_QUICK = {
+    "vocab_size": 50257,  # el vocabulario de GPT-2
+    "context_length": 64,  # longitud de contexto
+    "emb_dim": 64,  # dimensión de los embeddings
+    "n_heads": 4,  # cabezas de atención
+    "n_layers": 2,  # bloques transformer
+    "drop_rate": 0.1,  # tasa de dropout
+    "qkv_bias": False,  # sin sesgo en consulta, clave y valor
+}
 
 
 def importar_referencia():
@@ -115,7 +126,7 @@ def entorno(device: torch.device) -> dict:
         "torch": torch.__version__,
         "llms_from_scratch": version_referencia(),
         "device": str(device),
-        "bf16_acelerado": bf16_acelerado(device),
+        "bf16_acelerado": bf16_accelerated(device),
         "carga_inicio": cargas(),
     }
     if device.type == "cuda":
@@ -152,13 +163,29 @@ def cronometrar(funcion: Callable[[], object], device: torch.device) -> tuple[fl
     return time.perf_counter() - inicio, salida
 
 
-def pico_matmul(dtype: torch.dtype, device: torch.device, n: int = 2048, veces: int = 5) -> float:
-    """GFLOP/s de un producto de matrices n×n×n en `dtype` (mediana de `veces`): el techo práctico de cálculo."""
+def mejor_rafaga(funcion: Callable[[], object], device: torch.device, rafagas: int = 5, veces: int = 3) -> float:
+    """Segundos por llamada de `funcion()` en la mejor de `rafagas` ráfagas cortas de `veces` llamadas seguidas.
+
+    Para medir un **límite** de la máquina (el pico de cálculo, el ancho de banda) se toma la mejor ráfaga, no la
+    mediana: lo que la aleja del límite es ruido (otros programas, la frecuencia de la CPU que sube y baja), y la
+    mejor ráfaga es la que menos ruido tuvo. Los tiempos de las variantes, en cambio, se dan con la mediana."""
+    funcion()  # calentamiento
+    sincronizar(device)
+    return min(cronometrar(lambda: [funcion() for _ in range(veces)], device)[0] for _ in range(rafagas)) / veces
+
+
+def pico_matmul(dtype: torch.dtype, device: torch.device, n: int = 2048) -> float:
+    """GFLOP/s de un producto de matrices n×n×n en `dtype` (la mejor de 5 ráfagas): el techo práctico de cálculo."""
     a = torch.randn(n, n, device=device).to(dtype)
     b = torch.randn(n, n, device=device).to(dtype)
-    a @ b  # calentamiento
-    tiempos = [cronometrar(lambda: a @ b, device)[0] for _ in range(veces)]
-    return 2 * n**3 / mediana(tiempos) / 1e9
+    return 2 * n**3 / mejor_rafaga(lambda: a @ b, device) / 1e9
+
+
+def ancho_de_banda(device: torch.device, mib: int = 512) -> float:
+    """GB/s al leer un tensor de `mib` MiB (una suma: solo lectura, mucho mayor que las cachés de la CPU), en la
+    mejor de 5 ráfagas: el techo práctico de la memoria."""
+    x = torch.ones(mib * 2**20 // 4, device=device)
+    return x.numel() * 4 / mejor_rafaga(x.sum, device) / 1e9
 
 
 def tabla(columnas: list[str], filas: list[list]) -> str:

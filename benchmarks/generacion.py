@@ -21,23 +21,15 @@ from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
 from seccion04_ImplementacionGPTGeneracionTexto.generateTextSimple import generate_text_simple
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
-from seccion05.gptModelRapido import GPTModelRapido, generate_cached
-
-CFG_QUICK = {
-    "vocab_size": 50257,
-    "context_length": 64,
-    "emb_dim": 64,
-    "n_heads": 4,
-    "n_layers": 2,
-    "drop_rate": 0.1,
-    "qkv_bias": False,
-}
+from seccion05.generateCached import generate_cached
+from seccion05.gptModelFast import GPTModelFast
 
 VARIANTES = {
     "curso_sin_cache": "curso: generate_text_simple (sin caché)",
     "referencia_sin_cache": "referencia: generate_text_simple (sin caché)",
     "referencia_cache": "referencia: caché KV del libro (kv_cache.gpt2)",
     "rapido_sin_cache": "rápido: generate_cached(use_cache=False)",
+    "rapido_cache_sin_reparto": "rápido: caché KV sin reparto (split_gemv=False)",
     "rapido_cache": "rápido: generate_cached (caché KV, fp32)",
     "rapido_cache_bf16": "rápido: caché KV con pesos en bf16",
 }
@@ -68,12 +60,12 @@ def construir_modelos(cfg: dict, device: torch.device) -> dict:
     estado = curso.state_dict()
     modelos = {"curso": curso}
     for nombre, clase in (("referencia", GPTModelReferencia), ("referencia_kv", GPTModelReferenciaKV),
-                          ("rapido", GPTModelRapido)):
+                          ("rapido", GPTModelFast)):
         with torch.device("meta"):
             model = clase(cfg)
         model.load_state_dict(estado, assign=True, strict=nombre != "referencia_kv")  # su versión KV no tiene `mask`
         modelos[nombre] = model.to(device).eval()
-    modelos["rapido_bf16"] = GPTModelRapido.desde(curso).to(torch.bfloat16)
+    modelos["rapido_bf16"] = GPTModelFast.from_model(curso).to(torch.bfloat16)
     return modelos
 
 
@@ -88,17 +80,11 @@ def generar(variante: str, modelos: dict, idx, n: int, ventana: int):
         return generar_referencia_cache(modelos["referencia_kv"], idx, n)
     if variante == "rapido_sin_cache":
         return generate_cached(modelos["rapido"], idx, n, ventana, use_cache=False)
+    if variante == "rapido_cache_sin_reparto":
+        return generate_cached(modelos["rapido"], idx, n, ventana, split_gemv=False)
     if variante == "rapido_cache":
         return generate_cached(modelos["rapido"], idx, n, ventana)
     return generate_cached(modelos["rapido_bf16"], idx, n, ventana)
-
-
-def ancho_de_banda(device: torch.device, mib: int = 512, veces: int = 5) -> float:
-    """GB/s al leer un tensor de `mib` MiB (una suma: solo lectura, mucho mayor que las cachés de la CPU)."""
-    x = torch.ones(mib * 2**20 // 4, device=device)
-    x.sum()
-    segundos = comun.mediana(comun.cronometrar(x.sum, device)[0] for _ in range(veces))
-    return x.numel() * 4 / segundos / 1e9
 
 
 def bytes_por_token(model, cfg: dict, longitud_media: float) -> dict:
@@ -116,7 +102,7 @@ def main() -> None:
     comun.importar_referencia()
     device = comun.dispositivo(args.device, args.hilos)
 
-    cfg = CFG_QUICK if args.quick else GPT_CONFIG_124M
+    cfg = comun.CFG_QUICK if args.quick else GPT_CONFIG_124M
     n = args.tokens or (20 if args.quick else 200)
     repeticiones = args.repeticiones or (1 if args.quick else 3)
     ventana = cfg["context_length"]
@@ -142,7 +128,7 @@ def main() -> None:
 
     def medir(variante: str) -> dict:
         if variante == "ancho_de_banda":
-            return {"gb_s": ancho_de_banda(device)}
+            return {"gb_s": comun.ancho_de_banda(device)}
         segundos, salida = comun.cronometrar(lambda: generar(variante, modelos, idx, n, ventana), device)
         salidas.setdefault(variante, []).append(salida)
         return {"tokens_s": n / segundos}
@@ -150,7 +136,7 @@ def main() -> None:
     print(f"{repeticiones} vueltas alternadas de {n} tokens nuevos tras {texto!r} por variante")
     vueltas = comun.alternar(["ancho_de_banda", *variantes], repeticiones, medir)
 
-    gb_s = comun.mediana(v["gb_s"] for v in vueltas["ancho_de_banda"])
+    gb_s = max(v["gb_s"] for v in vueltas["ancho_de_banda"])  # el límite: la mejor medida de todas las vueltas
     longitud_media = idx.shape[1] + n / 2
     bytes_fp32 = bytes_por_token(modelos["rapido"], cfg, longitud_media)
     bytes_bf16 = bytes_por_token(modelos["rapido_bf16"], cfg, longitud_media)
@@ -167,7 +153,7 @@ def main() -> None:
                 x["tokens_s"] / r["tokens_s"] for x, r in zip(vueltas[v], vueltas["curso_sin_cache"], strict=True)), 2),
             "tokens_iguales": all(torch.equal(s, salidas["curso_sin_cache"][0]) for s in salidas[v]),
         }
-        if v in ("referencia_cache", "rapido_cache", "rapido_cache_bf16"):  # con caché: limitadas por la memoria
+        if v in ("referencia_cache", "rapido_cache_sin_reparto", "rapido_cache", "rapido_cache_bf16"):  # con caché: limitadas por la memoria
             resultados[v]["fraccion_limite_memoria"] = round(tokens_s / limite["bf16" if v.endswith("bf16") else "fp32"], 3)
     for v, motivo in no_disponibles.items():
         resultados[v] = {"error": motivo}
@@ -182,7 +168,7 @@ def main() -> None:
     print()
     print(comun.tabla(["Variante", "tokens/s", "× curso sin caché", "mismos tokens", "% del límite de memoria"], filas))
     print("tokens/s: mediana de las vueltas; ×: mediana de los cocientes frente a generate_text_simple en cada vuelta.")
-    print(f"Ancho de banda de lectura medido: {gb_s:.1f} GB/s. Con caché, cada token lee "
+    print(f"Ancho de banda de lectura medido en esta ejecución (la mejor de {5 * repeticiones} ráfagas): {gb_s:.1f} GB/s. Con caché, cada token lee "
           f"{bytes_fp32['total'] / 1e6:.0f} MB en fp32 ({bytes_fp32['pesos'] / 1e6:.0f} MB de pesos + "
           f"{bytes_fp32['cache_kv'] / 1e6:.0f} MB de caché KV de media) → límite ≈ {limite['fp32']:.1f} tokens/s; "
           f"con pesos bf16, {bytes_bf16['total'] / 1e6:.0f} MB → ≈ {limite['bf16']:.1f} tokens/s.")
@@ -194,6 +180,7 @@ def main() -> None:
         "carga_fin": comun.cargas(),
         "config": {**cfg, "texto": texto, "tokens_nuevos": n, "repeticiones": repeticiones},
         "ancho_de_banda_gb_s": round(gb_s, 2),
+        "ancho_de_banda_gb_s_vueltas": [round(v["gb_s"], 2) for v in vueltas["ancho_de_banda"]],
         "bytes_por_token": {"fp32": bytes_fp32, "bf16": bytes_bf16},
         "limite_tokens_s": {k: round(v, 1) for k, v in limite.items()},
         "variantes": resultados,
@@ -203,6 +190,10 @@ def main() -> None:
                 resultados["referencia_cache"].get("vs_curso_sin_cache")
             ),
             "cache_mismos_tokens": resultados["rapido_cache"]["tokens_iguales"],
+            "cache_fraccion_limite_memoria": resultados["rapido_cache"].get("fraccion_limite_memoria"),
+            "reparto_vs_sin_reparto": round(comun.mediana(
+                x["tokens_s"] / r["tokens_s"]
+                for x, r in zip(vueltas["rapido_cache"], vueltas["rapido_cache_sin_reparto"], strict=True)), 3),
         },
     }
     for v, motivo in no_disponibles.items():

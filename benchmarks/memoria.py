@@ -28,7 +28,7 @@ import torch
 from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
-from seccion05.gptModelRapido import reutilizar_memoria
+from seccion05.cpuTricks import reuse_freed_memory
 
 MIB = 2**20
 
@@ -70,11 +70,11 @@ def _pico_rss() -> float:
 def hijo(tipo: str, variante: str, quick: bool, device_nombre: str | None) -> dict:
     """Se ejecuta en el proceso nuevo: construye, mide la base, hace el trabajo y devuelve las cifras."""
     if tipo == "entrenamiento" and entrenamiento.VARIANTES[variante].memoria:
-        reutilizar_memoria()  # antes de reservar nada: el pico incluye lo que el asignador se queda
+        reuse_freed_memory()  # antes de reservar nada: el pico incluye lo que el asignador se queda
     comun.importar_referencia()
     device = comun.dispositivo(device_nombre)
     if tipo == "entrenamiento":
-        cfg = entrenamiento.CFG_QUICK if quick else {**GPT_CONFIG_124M, "context_length": 256}
+        cfg = comun.CFG_QUICK if quick else {**GPT_CONFIG_124M, "context_length": 256}
         torch.manual_seed(123)
         estado = GPTModel(cfg).state_dict()
         model, opt = entrenamiento.construir(variante, cfg, estado, device)
@@ -86,7 +86,7 @@ def hijo(tipo: str, variante: str, quick: bool, device_nombre: str | None) -> di
             for _ in range(2):
                 entrenamiento.paso(variante, model, opt, lote, device)
     else:
-        cfg = generacion.CFG_QUICK if quick else GPT_CONFIG_124M
+        cfg = comun.CFG_QUICK if quick else GPT_CONFIG_124M
         n = 20 if quick else 200
         modelos = generacion.construir_modelos(cfg, device)
         necesario = {"curso_sin_cache": "curso", "rapido_cache": "rapido", "rapido_cache_bf16": "rapido_bf16"}
@@ -124,7 +124,7 @@ def main() -> None:
     info = comun.entorno(device)
     print(comun.cabecera("Memoria", info))
 
-    bf16 = comun.bf16_acelerado(device)
+    bf16 = comun.bf16_accelerated(device)
     trabajos = [("entrenamiento", v) for v in ENTRENAMIENTO if bf16 or v != "referencia_bf16"]
     trabajos += [("generacion", v) for v in GENERACION]
     resultados = {}

@@ -142,10 +142,10 @@ def rendimiento_entrenamiento(destino: Path) -> Path:
         "rapido_adamw": "+ AdamW fusionado",
         "rapido_auto": "+ autocast bf16",
         "rapido_dropout": "+ dropout rápido",
-        "rapido_memoria": "+ reutilizar_memoria()",
+        "rapido_memoria": "+ reuse_freed_memory()",
         "rapido_compile": "+ torch.compile",
-        "referencia_fp32_memoria": "control: referencia fp32\n+ reutilizar_memoria()",
-        "referencia_bf16_memoria": "control: referencia bf16\n+ reutilizar_memoria()",
+        "referencia_fp32_memoria": "control: referencia fp32\n+ reuse_freed_memory()",
+        "referencia_bf16_memoria": "control: referencia bf16\n+ reuse_freed_memory()",
     }
     variantes = [v for v in nombres if v in cifras["variantes"]]
     valores = [cifras["variantes"][v]["tokens_s"] for v in variantes]
@@ -156,7 +156,9 @@ def rendimiento_entrenamiento(destino: Path) -> Path:
             "tokens por segundo al entrenar (más es mejor)")
     c = cifras["config"]
     ax.set_title(f"Entrenar {_nombre_modelo(c)} (lote {c['batch_size']}, contexto {c['context_length']})", loc="left")
-    _pie(ax, cifras, "× = mediana de los cocientes frente a la referencia fp32 en cada vuelta")
+    pico = cifras["pico_gflops"]
+    _pie(ax, cifras, "× = mediana de los cocientes frente a la referencia fp32 en cada vuelta\npico medido en la "
+         f"misma ejecución: {pico['fp32']:.0f} GFLOP/s en fp32 y {pico['bf16']:.0f} en bf16")
     return guardar(fig, destino, "rendimiento_entrenamiento.png")
 
 
@@ -168,6 +170,7 @@ def rendimiento_generacion(destino: Path) -> Path:
         "referencia_sin_cache": "referencia: generate_text_simple",
         "rapido_sin_cache": "rápido sin caché (solo SDPA)",
         "referencia_cache": "referencia con caché KV",
+        "rapido_cache_sin_reparto": "rápido con caché KV, sin reparto",
         "rapido_cache": "rápido con caché KV (fp32)",
         "rapido_cache_bf16": "rápido con caché KV, pesos bf16",
     }
@@ -197,7 +200,8 @@ def rendimiento_generacion(destino: Path) -> Path:
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
     c = cifras["config"]
     ax.set_title(f"Generar {c['tokens_nuevos']} tokens tras «{c['texto']}» con {_nombre_modelo(c)}", loc="left")
-    _pie(ax, cifras, "× = mediana de los cocientes frente a generate_text_simple en cada vuelta")
+    _pie(ax, cifras, "× = mediana de los cocientes frente a generate_text_simple en cada vuelta\nancho de banda "
+         f"medido en la misma ejecución: {cifras['ancho_de_banda_gb_s']:.1f} GB/s")
     return guardar(fig, destino, "rendimiento_generacion.png")
 
 
