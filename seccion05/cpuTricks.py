@@ -11,6 +11,12 @@ ningún resultado, solo la velocidad.
   tokens/s (×1.27) con el reparto. **Cuándo quitarlo:** cuando PyTorch reparta sus GEMV entre hilos. No hace falta
   esperar a saberlo: `gemv_scales_with_threads` lo mide una vez por proceso y, si el GEMV de PyTorch ya escala con
   los hilos, `split_threads` responde 1 y no se reparte nada.
+  **Lo que aún lo frena**, medido en la misma máquina el 1 de diciembre de 2026: una suma lee la memoria a 45.1 GB/s
+  con 2 hilos, pero el GEMV de PyTorch con la cabeza de salida (50 257 × 768) la lee a 17.3 GB/s (el 38 %) y, repartido
+  en 2 hilos, a 27.1 GB/s (el 60 %). Las capas de los bloques son más pequeñas y cada reparto cuesta además unas
+  decenas de microsegundos, así que la generación con caché se queda en torno al 40 % del límite del ancho de banda.
+  Con los pesos guardados traspuestos en memoria, el mismo GEMV en 1 hilo lee a 28.3 GB/s; no se hace porque
+  cambiaría la disposición de los parámetros que usa el entrenamiento.
 - `reuse_freed_memory`: en Linux con glibc, hace que el proceso reutilice la memoria que libera en lugar de
   devolverla al sistema, y así se evitan cientos de miles de fallos de página por paso de entrenamiento del GPT de
   124M. **Cuándo quitarlo:** cuando PyTorch tenga en CPU un asignador que guarde los bloques grandes (en 2.13 no lo
