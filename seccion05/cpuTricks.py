@@ -193,16 +193,17 @@ def _medir_escala_gemv(threads: int) -> float:
 
 
 def split_threads(model: nn.Module, device: torch.device | str) -> int:
-    """Entre cuántos hilos conviene repartir los productos de un token al generar con `model` en `device`.
+    """Entre cuántos hilos conviene repartir los productos de un token al generar con `model` (un GPTModelFast) en
+    `device`.
 
     Responde los hilos de PyTorch (`torch.get_num_threads()`) si el modelo calcula en fp32 en la CPU y el GEMV de
     PyTorch no escala ya con los hilos (`gemv_scales_with_threads`); 1 (no repartir) en el resto: en GPU, con
     pesos en bf16 o con autocast (ahí PyTorch ya usa todos los hilos en esos productos) o con un solo hilo.
     """
     hilos = torch.get_num_threads()
-    dtype_autocast = getattr(model, "dtype_autocast", lambda device: None)(torch.device(device))
+    device = torch.device(device)
     fp32_en_cpu = (
-        torch.device(device).type == "cpu" and model.out_head.weight.dtype == torch.float32 and dtype_autocast is None
+        device.type == "cpu" and model.out_head.weight.dtype == torch.float32 and model.dtype_autocast(device) is None
     )
     if hilos == 1 or not fp32_en_cpu or gemv_scales_with_threads(hilos):
         return 1

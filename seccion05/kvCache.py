@@ -23,7 +23,8 @@ class KVCache:
 
     def __init__(self, n_layers: int, max_len: int):
         self.max_len = check_int("max_len", max_len, minimum=1)
-        self.keys = [None] * check_int("n_layers", n_layers, minimum=1)
+        n_layers = check_int("n_layers", n_layers, minimum=1)
+        self.keys = [None] * n_layers
         self.values = [None] * n_layers
         self.seq_len = 0  # posiciones ya guardadas (las mismas en todas las capas)
 

@@ -1,7 +1,7 @@
 """`model_config`: la configuración (el diccionario de GPT_CONFIG_124M) de un GPT ya construido, leída de sus capas.
 
 La única función del curso que reconstruye una configuración a partir de un modelo: la usan los puntos de control
-(saveLoadModel.py), la carga de GPT-2 (loadWeightsGPT2.py) y `GPTModelFast.from_model` (gptModelFast.py).
+(saveLoadModel.py) y `GPTModelFast.from_model` (gptModelFast.py).
 Sirve para `GPTModel` y para `GPTModelFast` (tienen las mismas capas). No valida la configuración: eso es
 `check_config`.
 
