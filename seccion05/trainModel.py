@@ -100,12 +100,13 @@ def train_model(model, train_loader, val_loader, optimizer, device, n_epochs: in
     - Si das una lista `grad_norms`, añade en ella la norma de los gradientes de cada paso antes de recortarlos.
     Se explica en: seccion05/7_entrenamiento_avanzado.ipynb
     """
+    check_int("n_epochs", n_epochs, minimum=1)
     check_training_args(train_loader, n_epochs, eval_freq, eval_iter, start_context, tokenizer)
     total_training_steps = len(train_loader) * n_epochs
     peak_lr = optimizer.param_groups[0]["lr"]  # la tasa máxima: la del optimizador
     check_schedule_args(total_training_steps, warmup_steps, peak_lr, initial_lr, min_lr)
-    if max_norm is not None:
-        check_number("max_norm (la norma máxima de los gradientes)", max_norm, minimum=0.0)
+    if max_norm is not None and check_number("max_norm (la norma máxima de los gradientes)", max_norm) <= 0:
+        raise ValueError(f"max_norm debe ser mayor que 0 (o None, para no recortar); has pasado {max_norm}.")
     if grad_norms is not None and not isinstance(grad_norms, list):
         raise TypeError(f"grad_norms debe ser una lista (o None); has pasado {type(grad_norms).__name__}.")
     first_clip_step = warmup_steps + 1 if orig_book_version else warmup_steps

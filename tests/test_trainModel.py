@@ -169,5 +169,17 @@ def test_train_model_recorte_y_normas():
     assert any(not torch.equal(a, b) for a, b in zip(modelo_sin.parameters(), modelo_con.parameters(), strict=True))
     with pytest.raises(TypeError, match="grad_norms debe ser una lista"):
         _entrenar(train_model, GPTModel, grad_norms=(1, 2))
-    with pytest.raises(ValueError, match="max_norm"):
-        _entrenar(train_model, GPTModel, max_norm=-1.0)
+    with pytest.raises(ValueError, match="max_norm debe ser mayor que 0"):
+        _entrenar(train_model, GPTModel, max_norm=0.0)
+    with pytest.raises(ValueError, match="max_norm .* número finito"):
+        _entrenar(train_model, GPTModel, max_norm=float("nan"))
+
+
+def test_train_model_errores_con_los_nombres_del_libro():
+    train, val = _cargadores()
+    model = GPTModel(CFG)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.01)
+    with pytest.raises(ValueError, match="n_epochs debe ser un entero mayor o igual que 1; has pasado 0"):
+        train_model(model, train, val, optimizer, "cpu", 0, 3, 1, "Every effort", get_tokenizer(), warmup_steps=2)
+    with pytest.raises(ValueError, match="warmup_steps"):
+        train_model(model, train, val, optimizer, "cpu", 1, 3, 1, "Every effort", get_tokenizer(), warmup_steps=21)
