@@ -820,3 +820,225 @@ def comprobar_ejercicio_5_14(bytes_cache) -> bool:
         problema = (f"bytes_cache = {miles(b)}; cuenta claves y valores, de forma (1, 12, 256, 64), en cada una de las "
                     "12 capas, a 4 bytes por número.")
     return informar(nombre, [problema])
+
+
+# --- Cuaderno 7 ------------------------------------------------------------------------------------------------------
+
+# Ejercicio 5.15: qué aporta cada pieza de train_model, con el GPT diminuto del ejercicio 5.10 y una tasa máxima alta
+EPOCAS_5_15, EVAL_FREQ_5_15, EVAL_ITER_5_15 = 2, 12, 5  # 2 épocas de 36 lotes de 8 × 16 tokens: 72 pasos
+PEAK_LR_5_15, INITIAL_LR_5_15, MIN_LR_5_15, MAX_NORM_5_15 = 0.1, 1e-5, 1e-5, 1.0
+WARMUP_STEPS_5_15 = int(0.2 * EPOCAS_5_15 * LOTES_POR_EPOCA_5_10)  # el 20 % de los 72 pasos: 14
+# Las cuatro variantes: lo que cambia cada una en los argumentos de train_model respecto a la completa
+VARIANTES_5_15 = {
+    "completo": {},
+    "sin_calentamiento": {"warmup_steps": 0},
+    "sin_decaimiento": {"min_lr": PEAK_LR_5_15},
+    "sin_recorte": {"max_norm": None},
+}
+PIEZAS_5_15 = {"calentamiento": "sin_calentamiento", "decaimiento": "sin_decaimiento", "recorte": "sin_recorte"}
+_PISTAS_5_15 = {
+    "completo": f"warmup_steps={WARMUP_STEPS_5_15}, initial_lr={INITIAL_LR_5_15}, min_lr={MIN_LR_5_15} y "
+                f"max_norm={MAX_NORM_5_15}, con AdamW(lr={PEAK_LR_5_15}, weight_decay=0.1)",
+    "sin_calentamiento": "como la completa, pero con warmup_steps=0",
+    "sin_decaimiento": f"como la completa, pero con min_lr={PEAK_LR_5_15} (igual que la tasa máxima)",
+    "sin_recorte": "como la completa, pero con max_norm=None",
+}
+_CURVAS_5_15 = None
+
+
+def _curvas_5_15() -> dict:
+    """Las pérdidas (entrenamiento, validación) de las cuatro variantes del ejercicio 5.15, calculadas una vez."""
+    global _CURVAS_5_15
+    if _CURVAS_5_15 is None:
+        import contextlib
+        import io
+
+        from seccion02_TrabajarDatosTexto.dataloader_v1 import create_dataloader_v1
+        from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
+        from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
+        from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
+        from seccion05.trainModel import train_model
+
+        texto = load_the_verdict()
+        corte = int(0.90 * len(texto))
+        cargadores = [
+            create_dataloader_v1(parte, batch_size=8, max_length=16, stride=16, drop_last=drop, shuffle=drop,
+                                 num_workers=0)
+            for parte, drop in ((texto[:corte], True), (texto[corte:], False))
+        ]
+        tokenizer = get_tokenizer()
+        curvas = {}
+        for variante, cambios in VARIANTES_5_15.items():
+            argumentos = {"warmup_steps": WARMUP_STEPS_5_15, "initial_lr": INITIAL_LR_5_15, "min_lr": MIN_LR_5_15,
+                          "max_norm": MAX_NORM_5_15, **cambios}
+            with torch.random.fork_rng(devices=[]), contextlib.redirect_stdout(io.StringIO()):
+                torch.manual_seed(123)
+                modelo = GPTModel(CFG_DIMINUTO)
+                optimizador = torch.optim.AdamW(modelo.parameters(), lr=PEAK_LR_5_15, weight_decay=0.1)
+                train, val, _, _ = train_model(
+                    modelo, *cargadores, optimizador, "cpu", n_epochs=EPOCAS_5_15, eval_freq=EVAL_FREQ_5_15,
+                    eval_iter=EVAL_ITER_5_15, start_context="Every effort moves you", tokenizer=tokenizer, **argumentos,
+                )
+            curvas[variante] = (train, val)
+        _CURVAS_5_15 = curvas
+    return _CURVAS_5_15
+
+
+def _misma_curva(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(_cerca(x, y, rtol=1e-3) for x, y in zip(a, b, strict=True))
+
+
+def comprobar_ejercicio_5_15(perdidas, pieza) -> bool:
+    """Ejercicio 5.15: `perdidas` = {variante: pérdidas de validación que devuelve train_model} para las cuatro
+    variantes de `VARIANTES_5_15`, y `pieza`, la pieza («calentamiento», «decaimiento» o «recorte») cuya ausencia sube
+    más la última pérdida de validación. Recalcula las cuatro variantes (unos segundos, la primera vez)."""
+    nombre = "Ejercicio 5.15"
+    if perdidas is None and pieza is None:
+        return informar(nombre, None)
+    problemas = []
+    if perdidas is None:
+        problemas.append("perdidas_5_15 sigue valiendo None.")
+    elif not isinstance(perdidas, dict):
+        problemas.append(f"perdidas_5_15 debe ser un diccionario {{variante: pérdidas de validación}} con las claves "
+                         f"{', '.join(VARIANTES_5_15)}; es {describir(perdidas)}.")
+    else:
+        faltan = [v for v in VARIANTES_5_15 if v not in perdidas]
+        if faltan:
+            problemas.append(f"A perdidas_5_15 le faltan las variantes {', '.join(faltan)}.")
+    if problemas:
+        return informar(nombre, problemas)
+    try:
+        curvas = _curvas_5_15()
+    except Exception as error:  # sin «The Verdict», por ejemplo
+        return informar(nombre, [describir_error("Entrenar las variantes para comprobarlas", error)])
+    evaluaciones = len(curvas["completo"][1])
+    for variante in VARIANTES_5_15:
+        etiqueta = f"perdidas_5_15[{variante!r}]"
+        lista = _lista_de_perdidas(perdidas[variante], etiqueta, problemas)
+        if lista is None:
+            continue
+        if len(lista) != evaluaciones:
+            problemas.append(f"{etiqueta} tiene {len(lista)} pérdidas; se esperaban {evaluaciones}: {EPOCAS_5_15} "
+                             f"épocas de {LOTES_POR_EPOCA_5_10} pasos con una evaluación cada {EVAL_FREQ_5_15}.")
+        elif _misma_curva(lista, curvas[variante][1]):
+            continue
+        elif _misma_curva(lista, curvas[variante][0]):
+            problemas.append(f"{etiqueta} son las pérdidas de entrenamiento; el ejercicio pide las de validación (la "
+                             "segunda lista que devuelve train_model).")
+        else:
+            otra = next((v for v in VARIANTES_5_15 if v != variante and _misma_curva(lista, curvas[v][1])), None)
+            if otra is not None:
+                problemas.append(f"{etiqueta} son las pérdidas de la variante {otra!r}. La variante {variante!r} se "
+                                 f"entrena {_PISTAS_5_15[variante]}.")
+            else:
+                problemas.append(f"{etiqueta} no son las pérdidas de esa variante: se entrena {_PISTAS_5_15[variante]}. "
+                                 "¿Fijaste la semilla 123 justo antes de crear cada modelo (y su optimizador)?")
+    finales = {v: curvas[v][1][-1] for v in VARIANTES_5_15}
+    subidas = {p: finales[v] - finales["completo"] for p, v in PIEZAS_5_15.items()}
+    esperada = max(subidas, key=subidas.get)
+    if pieza is None:
+        problemas.append("pieza_5_15 sigue valiendo None.")
+    elif not isinstance(pieza, str) or pieza.strip().lower() not in PIEZAS_5_15:
+        problemas.append(f"pieza_5_15 debe ser una de {', '.join(repr(p) for p in PIEZAS_5_15)}; es {pieza!r}.")
+    elif pieza.strip().lower() != esperada:
+        p = pieza.strip().lower()
+        cambio = "sube" if subidas[p] > 0 else "baja"
+        problemas.append(
+            f"pieza_5_15 = {pieza!r}: sin esa pieza, la última pérdida de validación {cambio} de "
+            f"{finales['completo']:.3f} a {finales[PIEZAS_5_15[p]]:.3f}. Busca la variante cuya última pérdida de "
+            "validación queda más por encima de la completa."
+        )
+    return informar(nombre, problemas)
+
+
+def _modelo_con_gradientes():
+    """Un GPT diminuto (semilla 123) con los gradientes de un lote de «The Verdict», sin tocar el generador."""
+    import copy
+
+    from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
+    from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
+    from seccion04_ImplementacionGPTGeneracionTexto.gptModel import GPTModel
+    from seccion05.calcLoss import calc_loss_batch
+
+    ids = torch.tensor(get_tokenizer().encode(load_the_verdict()[:2000])[: 4 * 17]).view(4, 17)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(123)
+        modelo = GPTModel(CFG_DIMINUTO)
+        calc_loss_batch(ids[:, :-1], ids[:, 1:], modelo, "cpu").backward()
+
+    def copia():
+        otro = copy.deepcopy(modelo)  # deepcopy no copia los gradientes de los parámetros
+        for p, q in zip(otro.parameters(), modelo.parameters(), strict=True):
+            p.grad = q.grad.clone()
+        return otro
+
+    return copia
+
+
+def comprobar_ejercicio_5_16(recortar_gradientes) -> bool:
+    """Ejercicio 5.16: `recortar_gradientes(model, max_norm)` debe hacer lo mismo que
+    `torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)`: devolver la norma total de los gradientes de antes
+    de recortar y, si pasa de `max_norm`, multiplicar todos los gradientes por max_norm / (norma + 1e-6)."""
+    nombre = "Ejercicio 5.16"
+    if recortar_gradientes is None:
+        return informar(nombre, None)
+    if not callable(recortar_gradientes):
+        return informar(nombre, [f"recortar_gradientes debe ser una función (model, max_norm); es "
+                                 f"{describir(recortar_gradientes)}."])
+    try:
+        nuevo_modelo = _modelo_con_gradientes()
+    except Exception as error:  # sin «The Verdict», por ejemplo
+        return informar(nombre, [describir_error("Preparar el modelo de prueba", error)])
+    referencia = nuevo_modelo()
+    norma = torch.nn.utils.clip_grad_norm_(referencia.parameters(), max_norm=float("inf")).item()
+    problemas = []
+    for max_norm, recorta in ((norma / 4, True), (norma * 2, False)):
+        esperado, alumno = nuevo_modelo(), nuevo_modelo()
+        torch.nn.utils.clip_grad_norm_(esperado.parameters(), max_norm=max_norm)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                devuelto = recortar_gradientes(alumno, max_norm)
+        except Exception as error:  # la función del alumno puede fallar de cualquier forma
+            return informar(nombre, [describir_error(f"recortar_gradientes(model, max_norm={max_norm:.4g})", error)])
+        antes = [p.grad for p in nuevo_modelo().parameters()]
+        despues = [p.grad for p in alumno.parameters()]
+        if any(g is None for g in despues):
+            return informar(nombre, ["Tras tu función, algún parámetro se ha quedado sin gradiente (p.grad es None): "
+                                     "cambia los gradientes en su sitio (p.grad.mul_(factor)), sin borrarlos."])
+        sin_cambios = all(torch.equal(a, b) for a, b in zip(antes, despues, strict=True))
+        if devuelto is None and sin_cambios and recorta:
+            return informar(nombre, None)  # la función del enunciado, que todavía no hace nada
+        bien = all(torch.allclose(g, e.grad, rtol=1e-5, atol=1e-9)
+                   for g, e in zip(despues, esperado.parameters(), strict=True))
+        total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in despues])).item()
+        if recorta and not bien:
+            if sin_cambios:
+                problemas.append(f"Con max_norm={max_norm:.4g} y una norma total de {norma:.4g}, tu función no cambia "
+                                 "los gradientes: hay que multiplicarlos por max_norm / norma.")
+            elif all(torch.linalg.vector_norm(g).item() <= max_norm * (1 + 1e-4) for g in despues) and total > max_norm * 1.01:
+                problemas.append(f"Parece que recortas cada parámetro por separado: la norma que cuenta es la de todos "
+                                 f"los gradientes juntos (tras tu recorte, {total:.4g}; debería ser {max_norm:.4g}).")
+            else:
+                problemas.append(f"Con max_norm={max_norm:.4g}, tras tu recorte la norma total es {total:.4g}; "
+                                 f"debería ser {max_norm:.4g}, con todos los gradientes multiplicados por el mismo "
+                                 "factor, max_norm / (norma + 1e-6).")
+        elif not recorta and not bien:
+            problemas.append(f"Con max_norm={max_norm:.4g}, mayor que la norma total ({norma:.4g}), los gradientes no "
+                             f"deben cambiar; tu función los deja con norma {total:.4g}. Recorta solo si la norma pasa "
+                             "de max_norm.")
+        d = a_numero(devuelto)
+        if devuelto is None:
+            problemas.append("recortar_gradientes no devuelve nada: debe devolver la norma total de antes de recortar, "
+                             "como clip_grad_norm_.")
+        elif d is None:
+            problemas.append(f"recortar_gradientes debe devolver un número (la norma de antes); devuelve "
+                             f"{describir(devuelto)}.")
+        elif _cerca(d, total, rtol=1e-5) and recorta and not _cerca(d, norma, rtol=1e-5):
+            problemas.append(f"recortar_gradientes devuelve {d:.4g}, la norma de después de recortar; debe devolver "
+                             f"la de antes, {norma:.4g}.")
+        elif not _cerca(d, norma, rtol=1e-5):
+            problemas.append(f"recortar_gradientes devuelve {d:.4g}, pero la norma total de los gradientes es "
+                             f"{norma:.4g}: la raíz de la suma de los cuadrados de todos sus números.")
+        if problemas:
+            break
+    return informar(nombre, problemas)

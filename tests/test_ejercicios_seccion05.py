@@ -34,6 +34,8 @@ from seccion05.ejercicios import (
     comprobar_ejercicio_5_12,
     comprobar_ejercicio_5_13,
     comprobar_ejercicio_5_14,
+    comprobar_ejercicio_5_15,
+    comprobar_ejercicio_5_16,
 )
 from seccion05.generateCached import generate_cached
 from seccion05.gptModelFast import GPTModelFast
@@ -431,3 +433,139 @@ def test_los_datos_de_los_enunciados_son_los_de_los_cuadernos():
     exec(linea.split("#")[0], espacio)
     assert {k: {"temperature": t, "top_k": k_} for k, (t, k_) in espacio["OPCIONES"].items()} == ejercicios.OPCIONES_5_2
     assert ejercicios.VOCAB_JUGUETE.index("pizza") == 6
+
+
+# --- Ejercicios 5.15 y 5.16 (cuaderno 7) -----------------------------------------------------------------------------
+
+def _val_5_15():
+    """Las pérdidas de validación de las cuatro variantes, las que calcula la comprobación."""
+    return {v: list(val) for v, (_, val) in ejercicios._curvas_5_15().items()}
+
+
+def test_5_15_las_variantes_son_las_del_enunciado():
+    """La variante completa, entrenada aquí por separado, da las mismas pérdidas que la de la comprobación."""
+    from seccion05.trainModel import train_model
+
+    texto = load_the_verdict()
+    corte = int(0.90 * len(texto))
+    train_loader = create_dataloader_v1(texto[:corte], batch_size=8, max_length=16, stride=16, drop_last=True,
+                                        shuffle=True, num_workers=0)
+    val_loader = create_dataloader_v1(texto[corte:], batch_size=8, max_length=16, stride=16, drop_last=False,
+                                      shuffle=False, num_workers=0)
+    torch.manual_seed(123)
+    modelo = GPTModel(ejercicios.CFG_DIMINUTO)
+    opt = torch.optim.AdamW(modelo.parameters(), lr=0.1, weight_decay=0.1)
+    from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
+
+    _, val, _, lrs = train_model(modelo, train_loader, val_loader, opt, "cpu", n_epochs=2, eval_freq=12, eval_iter=5,
+                                 start_context="Every effort moves you", tokenizer=get_tokenizer(), warmup_steps=14,
+                                 initial_lr=1e-5, min_lr=1e-5, max_norm=1.0)
+    assert len(lrs) == 72 and max(lrs) == 0.1
+    assert val == _val_5_15()["completo"]
+    finales = {v: curva[-1] for v, curva in _val_5_15().items()}
+    assert len(set(finales.values())) == 4  # las cuatro variantes dan resultados distintos
+
+
+def test_5_15(capsys):
+    val = _val_5_15()
+    finales = {v: curva[-1] for v, curva in val.items()}
+    pieza = max(ejercicios.PIEZAS_5_15, key=lambda p: finales[ejercicios.PIEZAS_5_15[p]])
+    assert pieza == "decaimiento"  # lo que cuenta la solución
+    assert comprobar_ejercicio_5_15(val, pieza) is True
+    assert _salida(capsys) == "Ejercicio 5.15: ¡correcto!\n"
+    assert comprobar_ejercicio_5_15(None, None) is False
+    assert _salida(capsys) == "Ejercicio 5.15: todavía sin resolver.\n"
+
+    cambiadas = {**val, "sin_calentamiento": val["sin_recorte"], "sin_recorte": val["sin_calentamiento"]}
+    assert comprobar_ejercicio_5_15(cambiadas, pieza) is False
+    salida = _salida(capsys)
+    assert "perdidas_5_15['sin_calentamiento'] son las pérdidas de la variante 'sin_recorte'" in salida
+    assert "con warmup_steps=0" in salida
+
+    entrenamiento = {v: list(train) for v, (train, _) in ejercicios._curvas_5_15().items()}
+    assert comprobar_ejercicio_5_15({**val, "completo": entrenamiento["completo"]}, pieza) is False
+    assert "son las pérdidas de entrenamiento" in _salida(capsys)
+
+    assert comprobar_ejercicio_5_15(val, "calentamiento") is False
+    assert "pieza_5_15 = 'calentamiento': sin esa pieza, la última pérdida de validación" in _salida(capsys)
+    assert comprobar_ejercicio_5_15(val, "dropout") is False
+    assert "debe ser una de 'calentamiento', 'decaimiento', 'recorte'" in _salida(capsys)
+
+    sin_semilla = {**val, "sin_decaimiento": [x + 0.05 for x in val["sin_decaimiento"]]}
+    assert comprobar_ejercicio_5_15(sin_semilla, pieza) is False
+    assert "¿Fijaste la semilla 123" in _salida(capsys)
+    assert comprobar_ejercicio_5_15({"completo": val["completo"]}, pieza) is False
+    assert "le faltan las variantes sin_calentamiento, sin_decaimiento, sin_recorte" in _salida(capsys)
+
+
+def _recortar_bien(model, max_norm):
+    with torch.no_grad():
+        norma = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in model.parameters()]))
+        if norma > max_norm:
+            for p in model.parameters():
+                p.grad.mul_(max_norm / (norma + 1e-6))
+    return norma.item()
+
+
+def test_5_16(capsys):
+    assert comprobar_ejercicio_5_16(_recortar_bien) is True
+    assert _salida(capsys) == "Ejercicio 5.16: ¡correcto!\n"
+    assert comprobar_ejercicio_5_16(None) is False
+    assert _salida(capsys) == "Ejercicio 5.16: todavía sin resolver.\n"
+    assert comprobar_ejercicio_5_16(lambda model, max_norm: None) is False  # una función que aún no hace nada
+    assert _salida(capsys) == "Ejercicio 5.16: todavía sin resolver.\n"
+
+    def por_parametro(model, max_norm):
+        for p in model.parameters():
+            torch.nn.utils.clip_grad_norm_([p], max_norm)
+        return _recortar_bien(model, float("inf"))
+
+    assert comprobar_ejercicio_5_16(por_parametro) is False
+    assert "recortas cada parámetro por separado" in _salida(capsys)
+
+    def siempre(model, max_norm):
+        with torch.no_grad():
+            norma = _recortar_bien(model, float("inf"))
+            for p in model.parameters():
+                p.grad.mul_(max_norm / norma)
+        return norma
+
+    assert comprobar_ejercicio_5_16(siempre) is False
+    assert "Recorta solo si la norma pasa de max_norm" in _salida(capsys)
+
+    def norma_de_despues(model, max_norm):
+        _recortar_bien(model, max_norm)
+        return _recortar_bien(model, float("inf"))
+
+    assert comprobar_ejercicio_5_16(norma_de_despues) is False
+    assert "la norma de después de recortar" in _salida(capsys)
+
+    def sin_devolver(model, max_norm):
+        _recortar_bien(model, max_norm)
+
+    assert comprobar_ejercicio_5_16(sin_devolver) is False
+    assert "recortar_gradientes no devuelve nada" in _salida(capsys)
+
+    def falla(model, max_norm):
+        raise RuntimeError("ups")
+
+    assert comprobar_ejercicio_5_16(falla) is False
+    assert "da un error: RuntimeError: ups" in _salida(capsys)
+
+
+@pytest.mark.parametrize("comprobar,argumentos", [
+    (comprobar_ejercicio_5_15, ("basura", "basura")),
+    (comprobar_ejercicio_5_15, ({v: "basura" for v in ejercicios.VARIANTES_5_15}, 3)),
+    (comprobar_ejercicio_5_16, ("basura",)),
+])
+def test_5_15_y_5_16_sin_sentido_no_lanzan_errores(capsys, comprobar, argumentos):
+    assert comprobar(*argumentos) is False
+    assert "todavía no está bien" in _salida(capsys)
+
+
+def test_5_15_y_5_16_no_gastan_numeros_aleatorios(capsys):
+    torch.manual_seed(123)
+    estado = torch.get_rng_state()
+    comprobar_ejercicio_5_15(_val_5_15(), "decaimiento")
+    comprobar_ejercicio_5_16(_recortar_bien)
+    assert torch.equal(torch.get_rng_state(), estado)
