@@ -19,7 +19,8 @@ una batería de pruebas de referencia (benchmarks) como las que publican los art
 textos del curso. Las cifras solo se comparan entre sí cuando salen del mismo texto y del mismo tokenizador, salvo los
 bits por byte, que no dependen del tokenizador.
 
-Todavía no lo usa ningún cuaderno: el de la sección 5 que las enseña con los modelos del curso está por escribir.
+Se explica en: seccion05/8_evaluar_mas_alla_de_la_perdida.ipynb, que mide con estas funciones el modelo sin entrenar,
+el de «The Verdict» y GPT-2 (si están sus pesos).
 """
 
 from __future__ import annotations
@@ -552,12 +553,13 @@ def plot_reliability_diagram(confidences, correct, n_bins: int = 10, title: str 
         ax1.plot([0, 1], [0, 1], linestyle="--", color=GRIS, label="Calibración perfecta")
         ax1.bar(centros, aciertos, width=anchura, color=AZUL, edgecolor="white", label="Tasa de aciertos")
         huecos = [c - a for c, a in zip(confianzas, aciertos, strict=True)]
-        ax1.bar(centros, huecos, bottom=aciertos, width=anchura, color=ROJO, alpha=0.3, edgecolor=ROJO,
-                label=f"Hueco hasta la confianza media (ECE = {ece:.4f})")
+        # El hueco, rayado y sin relleno: se ve igual encima de la barra (demasiado confiado) que dentro (prudente)
+        ax1.bar(centros, huecos, bottom=aciertos, width=anchura, facecolor="none", edgecolor=ROJO, hatch="///",
+                linewidth=1.0, label=f"Hueco hasta la confianza\nmedia (ECE = {ece:.4f})")
         ax1.set_xlim(0, 1)
         ax1.set_ylim(0, 1)
         ax1.set_ylabel("Tasa de aciertos")
-        ax1.legend(loc="upper left")
+        ax1.legend(loc="upper left", fontsize=9)
         if title:
             ax1.set_title(title)
 

@@ -383,7 +383,7 @@ def test_plot_reliability_diagram():
         diagonal, = ax1.get_lines()
         assert list(diagonal.get_xdata()) == [0, 1] and list(diagonal.get_ydata()) == [0, 1]
         assert [t.get_text() for t in ax1.get_legend().get_texts()] == [
-            "Calibración perfecta", "Tasa de aciertos", f"Hueco hasta la confianza media (ECE = {ece:.4f})"]
+            "Calibración perfecta", "Tasa de aciertos", f"Hueco hasta la confianza\nmedia (ECE = {ece:.4f})"]
         assert ax1.get_title() == "Modelo de prueba" and ax1.get_ylabel() == "Tasa de aciertos"
         assert ax2.get_xlabel() == "Confianza (probabilidad del token más probable)"
         assert ax1.xaxis.get_gridlines()[0].get_visible()  # el estilo del curso, con rejilla
