@@ -1,10 +1,10 @@
-"""Los cuadernos 3, 4 y 5 de la sección 5 se pueden abrir los primeros, en un clon donde nunca se ejecutó el cuaderno 2.
+"""Los cuadernos 3, 4, 5 y 8 de la sección 5 se pueden abrir los primeros, en un clon donde nunca se ejecutó el cuaderno 2.
 
 Cada cuaderno se ejecuta entero (con nbclient, como lo haría Jupyter) con una carpeta de modelos vacía y el modo
 clase activo (`LLM_MODO_CLASE=1`): `load_verdict_model()` no encuentra el modelo del cuaderno 2, entrena el modelo
 pequeño y el cuaderno lo dice. Las salidas no se comparan con las guardadas (son las del modelo de 124M); se
 comprueba que ninguna celda falla, que el cuaderno avisa del modo clase y que no se escribe nada fuera de la carpeta
-temporal. El primer cuaderno entrena el modelo pequeño (alrededor de un minuto); los otros dos lo reutilizan.
+temporal. El primer cuaderno entrena el modelo pequeño (alrededor de un minuto); los otros lo reutilizan.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ CUADERNOS = [
     "seccion05/3_estrategias_decodificacion.ipynb",
     "seccion05/4_guardar_y_cargar_pesos.ipynb",
     "seccion05/5_cargar_pesos_gpt2.ipynb",
+    "seccion05/8_evaluar_mas_alla_de_la_perdida.ipynb",
 ]
 
 
 @pytest.fixture(scope="module")
 def carpeta_modelos(tmp_path_factory):
-    """Una carpeta de modelos vacía, la misma para los tres cuadernos: el primero entrena, los otros reutilizan."""
+    """Una carpeta de modelos vacía, la misma para todos los cuadernos: el primero entrena, los otros reutilizan."""
     return tmp_path_factory.mktemp("modelos_sin_cuaderno_2")
 
 
