@@ -1042,3 +1042,199 @@ def comprobar_ejercicio_5_16(recortar_gradientes) -> bool:
         if problemas:
             break
     return informar(nombre, problemas)
+
+
+# --- Cuaderno 8: evaluar más allá de la pérdida ---------------------------------------------------------------------
+
+SUAVIZADO_5_17 = 0.01  # el k del suavizado add-k del ejercicio 5.17
+
+
+def _ids_verdict() -> tuple[list[int], list[int]]:
+    """Los ids de tokens del 90 % de entrenamiento y del 10 % de validación de «The Verdict» (los del cuaderno 8)."""
+    from seccion02_TrabajarDatosTexto.theVerdict import load_the_verdict
+    from seccion02_TrabajarDatosTexto.tokenizerGPT2 import get_tokenizer
+
+    texto, tokenizador = load_the_verdict(), get_tokenizer()
+    corte = int(0.90 * len(texto))
+    return tokenizador.encode(texto[:corte]), tokenizador.encode(texto[corte:])
+
+
+def comprobar_ejercicio_5_17(perdida_unigrama, gana_el_modelo, perdida_del_modelo) -> bool:
+    """Ejercicio 5.17: `perdida_unigrama` debe ser la pérdida unigrama de la validación con add-k, k = 0.01, y
+    `gana_el_modelo` debe decir si `perdida_del_modelo` (la de validación del modelo de «The Verdict») es menor."""
+    from seccion05.evalMetrics import unigram_perplexity
+
+    nombre = "Ejercicio 5.17"
+    if perdida_unigrama is None and gana_el_modelo is None:
+        return informar(nombre, None)
+    modelo = a_numero(perdida_del_modelo)
+    if modelo is None:
+        return informar(nombre, [f"perdida_del_modelo debe ser la pérdida de validación del modelo de «The Verdict» "
+                                 f"(losses['The Verdict'][1]); es {describir(perdida_del_modelo)}."])
+    try:
+        train_ids, val_ids = _ids_verdict()
+    except Exception as error:  # sin «The Verdict», por ejemplo
+        return informar(nombre, [describir_error("Preparar los tokens de «The Verdict»", error)])
+    vocab = 50257
+    esperada = unigram_perplexity(train_ids, val_ids, vocab, smoothing=SUAVIZADO_5_17).loss
+    problemas = []
+    p = a_numero(perdida_unigrama)
+    if perdida_unigrama is None:
+        problemas.append("Falta perdida_unigrama: la media de −ln p(v) sobre los tokens de val_ids.")
+    elif p is None:
+        problemas.append(f"perdida_unigrama debe ser un número; es {describir(perdida_unigrama)}.")
+    elif not _cerca(p, esperada, rtol=1e-6):
+        cuentas = torch.bincount(torch.tensor(train_ids), minlength=vocab).double()
+        val = torch.tensor(val_ids)
+        sin_kv = float(-torch.log((cuentas[val] + SUAVIZADO_5_17) / len(train_ids)).mean())
+        con_k1 = unigram_perplexity(train_ids, val_ids, vocab, smoothing=1.0).loss
+        sobre_train = unigram_perplexity(train_ids, train_ids, vocab, smoothing=SUAVIZADO_5_17).loss
+        if _cerca(p, math.exp(esperada), rtol=1e-6):
+            problemas.append(f"perdida_unigrama = {p:.1f} es la perplejidad, exp(pérdida); el ejercicio pide la "
+                             "pérdida, la media de −ln p(v).")
+        elif _cerca(p, -esperada, rtol=1e-6):
+            problemas.append(f"perdida_unigrama = {p:.4f} es negativa: la pérdida es la media de −ln p(v), con el "
+                             "signo menos.")
+        elif _cerca(p, con_k1, rtol=1e-6):
+            problemas.append(f"perdida_unigrama = {p:.4f} es la del suavizado con k = 1; el ejercicio pide k = 0.01.")
+        elif _cerca(p, sin_kv, rtol=1e-6):
+            problemas.append(f"perdida_unigrama = {p:.4f}: falta k · V en el denominador, (cuenta + k) / (N + k · V), "
+                             "para que las probabilidades de los 50 257 tokens sumen 1.")
+        elif _cerca(p, sobre_train, rtol=1e-6):
+            problemas.append(f"perdida_unigrama = {p:.4f} es la pérdida sobre train_ids; haz la media sobre los "
+                             "tokens de val_ids (las cuentas sí salen de train_ids).")
+        else:
+            problemas.append(f"perdida_unigrama = {p:.6g}, pero la pérdida unigrama con k = 0.01 es {esperada:.6g}. "
+                             "Revisa la fórmula (cuenta(v) + k) / (N + k · V) y la media de −ln p(v) sobre val_ids.")
+    gana = modelo < esperada
+    if gana_el_modelo is None:
+        problemas.append("Falta gana_el_modelo: True si la pérdida de validación del modelo es menor que la unigrama.")
+    elif not isinstance(gana_el_modelo, bool):
+        problemas.append(f"gana_el_modelo debe ser True o False; es {gana_el_modelo!r}.")
+    elif gana_el_modelo != gana:
+        problemas.append(f"gana_el_modelo = {gana_el_modelo}, pero la pérdida del modelo ({modelo:.3f}) es "
+                         f"{'menor' if gana else 'mayor o igual'} que la unigrama ({esperada:.3f}).")
+    return informar(nombre, problemas)
+
+
+def _ece_referencia(confianzas: list[float], aciertos: list[bool], n_bins: int, ponderar: bool = True,
+                    absoluto: bool = True) -> float:
+    """ECE con bucles de Python y las cajas (i/n, (i+1)/n]; sin ponderar o sin valor absoluto, los errores típicos."""
+    cajas: dict[int, list[tuple[float, bool]]] = {}
+    for c, a in zip(confianzas, aciertos, strict=True):
+        caja = 0 if c <= 0 else min(math.ceil(c * n_bins) - 1, n_bins - 1)
+        cajas.setdefault(caja, []).append((c, a))
+    huecos = []
+    for contenido in cajas.values():
+        hueco = sum(a for _, a in contenido) / len(contenido) - sum(c for c, _ in contenido) / len(contenido)
+        huecos.append((len(contenido), abs(hueco) if absoluto else hueco))
+    if ponderar:
+        return sum(n * h for n, h in huecos) / len(confianzas)
+    return sum(h for _, h in huecos) / len(huecos)
+
+
+def _casos_5_18():
+    """Predicciones de prueba: (descripción, confianzas, aciertos, n_bins)."""
+    generador = torch.Generator().manual_seed(518)
+    confianzas = torch.rand(2_000, generator=generador, dtype=torch.float64)
+    # Un predictor demasiado seguro: acierta con probabilidad confianza², no confianza
+    aciertos = torch.rand(2_000, generator=generador, dtype=torch.float64) < confianzas ** 2
+    # Uno que acierta la mitad de las veces diga lo que diga: prudente por debajo de 0.5 y confiado por encima, así
+    # que su ECE depende de las cajas (con huecos de un solo signo, el ECE es el hueco medio con cualquier n_bins)
+    aciertos_mitad = torch.rand(2_000, generator=generador, dtype=torch.float64) < 0.5
+    return [
+        ("un predictor sintético (2 000 predicciones, tensores)", confianzas, aciertos, 10),
+        ("otro que acierta la mitad de las veces (2 000 predicciones)", confianzas, aciertos_mitad, 5),
+        ("listas de Python con confianzas 0, 0.5 y 1", [0.0, 0.05, 0.5, 0.5, 0.93, 1.0, 1.0],
+         [False, False, True, False, True, True, False], 10),
+    ]
+
+
+def comprobar_ejercicio_5_18(ece_a_mano) -> bool:
+    """Ejercicio 5.18: `ece_a_mano(confidences, correct, n_bins=10)` debe dar el ECE de `expected_calibration_error`."""
+    from seccion05.evalMetrics import expected_calibration_error
+
+    nombre = "Ejercicio 5.18"
+    if ece_a_mano is None:
+        return informar(nombre, None)
+    if not callable(ece_a_mano):
+        return informar(nombre, [f"ece_a_mano debe ser una función (confidences, correct, n_bins=10); es "
+                                 f"{describir(ece_a_mano)}."])
+    for descripcion, confianzas, aciertos, n_bins in _casos_5_18():
+        esperado = expected_calibration_error(confianzas, aciertos, n_bins)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                devuelto = ece_a_mano(confianzas, aciertos, n_bins=n_bins)
+        except Exception as error:  # la función del alumno puede fallar de cualquier forma
+            return informar(nombre, [describir_error(f"ece_a_mano con {descripcion}", error)])
+        d = a_numero(devuelto)
+        if d is None:
+            return informar(nombre, [f"ece_a_mano debe devolver un número; con {descripcion} devuelve "
+                                     f"{describir(devuelto)}."])
+        if _cerca(d, esperado, rtol=1e-9, atol=1e-12):
+            continue
+        lista_c = [float(c) for c in confianzas]
+        lista_a = [bool(a) for a in aciertos]
+        if math.isnan(d):
+            problema = "da nan: seguramente cuentas las cajas vacías; sáltatelas (no tienen media)."
+        elif _cerca(d, _ece_referencia(lista_c, lista_a, n_bins, ponderar=False), rtol=1e-9):
+            problema = ("es la media de los huecos sin ponderar: pondera cada caja por su fracción de predicciones, "
+                        "n_caja / N.")
+        elif any(_cerca(d, signo * _ece_referencia(lista_c, lista_a, n_bins, absoluto=False), rtol=1e-9)
+                 for signo in (1, -1)):
+            problema = "olvida el valor absoluto del hueco de cada caja: los huecos de signo contrario se compensan."
+        else:
+            problema = f"da {d:.6g}, pero el ECE es {esperado:.6g}."
+        return informar(nombre, [f"Con {descripcion} y n_bins={n_bins}, tu función {problema}"])
+    return informar(nombre, [])
+
+
+def _casos_5_19():
+    """(generado, entrenamiento) de prueba, con tramos copiados conocidos."""
+    generador = torch.Generator().manual_seed(519)
+    entrenamiento = torch.randint(0, 50, (300,), generator=generador).tolist()
+    generado = torch.randint(50, 100, (40,), generator=generador).tolist()
+    generado[10:17] = entrenamiento[120:127]  # un tramo de 7 tokens copiado
+    generado[25:28] = entrenamiento[5:8]  # y otro de 3
+    return [
+        ([5, 1, 2, 3, 9], [1, 2, 3, 4, 1, 2]),  # el del enunciado: 3
+        ([7, 8, 9], [1, 2, 3]),  # sin nada en común: 0
+        ([1, 2, 3], [0, 1, 2, 3, 4]),  # todo copiado: 3
+        ([1, 2, 9, 3, 4, 9, 2, 3], [1, 2, 3, 4]),  # todos los tokens están, pero sueltos: 2
+        (generado, entrenamiento),  # aleatorio, con un tramo de 7
+    ]
+
+
+def comprobar_ejercicio_5_19(tramo_copiado) -> bool:
+    """Ejercicio 5.19: `tramo_copiado(generado, entrenamiento)` debe dar la longitud de `longest_copied_span`."""
+    from seccion05.evalMetrics import longest_copied_span
+
+    nombre = "Ejercicio 5.19"
+    if tramo_copiado is None:
+        return informar(nombre, None)
+    if not callable(tramo_copiado):
+        return informar(nombre, [f"tramo_copiado debe ser una función (generado, entrenamiento); es "
+                                 f"{describir(tramo_copiado)}."])
+    for generado, entrenamiento in _casos_5_19():
+        esperado = longest_copied_span(generado, entrenamiento).length
+        try:
+            with torch.random.fork_rng(devices=[]):
+                devuelto = tramo_copiado(list(generado), list(entrenamiento))
+        except Exception as error:  # la función del alumno puede fallar de cualquier forma
+            return informar(nombre, [describir_error("tramo_copiado", error)])
+        caso = (f"tramo_copiado({generado}, {entrenamiento})" if len(entrenamiento) < 20 else
+                "con un texto aleatorio de 40 tokens que copia un tramo de 7 de otro de 300")
+        d = a_entero(devuelto)
+        if d is None:
+            extra = " (devuelve la longitud, no el tramo)" if isinstance(devuelto, (list, tuple)) else ""
+            return informar(nombre, [f"{caso} debe devolver un entero{extra}; devuelve {describir(devuelto)}."])
+        if d == esperado:
+            continue
+        sueltos = sum(token in set(entrenamiento) for token in generado)
+        if d == sueltos and d != esperado:
+            problema = (f"{caso} da {d}, el número de tokens de generado que están en entrenamiento; cuenta solo los "
+                        f"que van seguidos, en el mismo orden: debería dar {esperado}.")
+        else:
+            problema = f"{caso} da {d}; debería dar {esperado}."
+        return informar(nombre, [problema])
+    return informar(nombre, [])

@@ -36,6 +36,9 @@ from seccion05.ejercicios import (
     comprobar_ejercicio_5_14,
     comprobar_ejercicio_5_15,
     comprobar_ejercicio_5_16,
+    comprobar_ejercicio_5_17,
+    comprobar_ejercicio_5_18,
+    comprobar_ejercicio_5_19,
 )
 from seccion05.generateCached import generate_cached
 from seccion05.gptModelFast import GPTModelFast
@@ -568,4 +571,121 @@ def test_5_15_y_5_16_no_gastan_numeros_aleatorios(capsys):
     estado = torch.get_rng_state()
     comprobar_ejercicio_5_15(_val_5_15(), "decaimiento")
     comprobar_ejercicio_5_16(_recortar_bien)
+    assert torch.equal(torch.get_rng_state(), estado)
+
+
+# --- Cuaderno 8 -----------------------------------------------------------------------------------------------------
+
+def _unigrama(k: float, denominador_sin_kv: bool = False, sobre_train: bool = False) -> float:
+    """La pérdida unigrama de la validación calculada con un bucle (no con unigram_perplexity), y dos errores típicos."""
+    from collections import Counter
+
+    train_ids, val_ids = ejercicios._ids_verdict()
+    cuentas, n, v = Counter(train_ids), len(train_ids), 50257
+    evaluados = train_ids if sobre_train else val_ids
+    denominador = n if denominador_sin_kv else n + k * v
+    return sum(-math.log((cuentas[t] + k) / denominador) for t in evaluados) / len(evaluados)
+
+
+def test_5_17(capsys):
+    bien = _unigrama(0.01)
+    assert bien == pytest.approx(6.6465, abs=1e-4)  # la del apartado 2 del cuaderno 8
+    assert comprobar_ejercicio_5_17(bien, True, 6.526) is True
+    assert _salida(capsys) == "Ejercicio 5.17: ¡correcto!\n"
+    assert comprobar_ejercicio_5_17(bien, False, 6.7) is True  # un modelo peor que el unigrama
+    assert _salida(capsys) == "Ejercicio 5.17: ¡correcto!\n"
+    assert comprobar_ejercicio_5_17(None, None, 6.526) is False
+    assert _salida(capsys) == "Ejercicio 5.17: todavía sin resolver.\n"
+    for respuesta, mensaje in [
+        (math.exp(bien), "es la perplejidad"),
+        (-bien, "es negativa"),
+        (_unigrama(1.0), "es la del suavizado con k = 1"),
+        (_unigrama(0.01, denominador_sin_kv=True), "falta k · V en el denominador"),
+        (_unigrama(0.01, sobre_train=True), "es la pérdida sobre train_ids"),
+        (bien * 1.01, "pero la pérdida unigrama con k = 0.01 es 6.64648"),
+        ("6.6", "perdida_unigrama debe ser un número"),
+    ]:
+        assert comprobar_ejercicio_5_17(respuesta, True, 6.526) is False
+        assert mensaje in _salida(capsys)
+    assert comprobar_ejercicio_5_17(bien, False, 6.526) is False
+    assert "la pérdida del modelo (6.526) es menor que la unigrama (6.646)" in _salida(capsys)
+    assert comprobar_ejercicio_5_17(bien, "sí", 6.526) is False
+    assert "gana_el_modelo debe ser True o False" in _salida(capsys)
+    assert comprobar_ejercicio_5_17(bien, None, 6.526) is False
+    assert "Falta gana_el_modelo" in _salida(capsys)
+    assert comprobar_ejercicio_5_17(bien, True, None) is False
+    assert "perdida_del_modelo debe ser la pérdida de validación" in _salida(capsys)
+
+
+def _ece(confianzas, aciertos, n_bins=10, ponderar=True, absoluto=True):
+    """El ECE con un bucle por caja, escrito aparte de evalMetrics y de ejercicios._ece_referencia."""
+    c = torch.as_tensor(confianzas, dtype=torch.float64).flatten()
+    a = torch.as_tensor(aciertos, dtype=torch.float64).flatten()
+    huecos, pesos = [], []
+    for i in range(n_bins):
+        abajo, arriba = i / n_bins, (i + 1) / n_bins
+        dentro = (c > abajo) & (c <= arriba) if i > 0 else (c <= arriba)
+        if dentro.any():
+            hueco = float(a[dentro].mean() - c[dentro].mean())
+            huecos.append(abs(hueco) if absoluto else hueco)
+            pesos.append(int(dentro.sum()) / c.numel())
+    if ponderar:
+        return sum(p * h for p, h in zip(pesos, huecos, strict=True))
+    return sum(huecos) / len(huecos)
+
+
+def test_5_18(capsys):
+    assert comprobar_ejercicio_5_18(_ece) is True
+    assert _salida(capsys) == "Ejercicio 5.18: ¡correcto!\n"
+    assert comprobar_ejercicio_5_18(None) is False
+    assert _salida(capsys) == "Ejercicio 5.18: todavía sin resolver.\n"
+    for funcion, mensaje in [
+        (lambda c, a, n_bins=10: _ece(c, a, n_bins, ponderar=False), "la media de los huecos sin ponderar"),
+        (lambda c, a, n_bins=10: _ece(c, a, n_bins, absoluto=False), "olvida el valor absoluto"),
+        (lambda c, a, n_bins=10: _ece(c, a, 10), "y n_bins=5, tu función da"),  # no usa n_bins
+        (lambda c, a, n_bins=10: float("nan"), "cuentas las cajas vacías"),
+        (lambda c, a, n_bins=10: [0.1], "ece_a_mano debe devolver un número"),
+        (lambda c, a, n_bins=10: 1 / 0, "da un error: ZeroDivisionError"),
+        ("basura", "ece_a_mano debe ser una función"),
+    ]:
+        assert comprobar_ejercicio_5_18(funcion) is False
+        assert mensaje in _salida(capsys)
+
+
+def _tramo(generado, entrenamiento):
+    """La subcadena común más larga con un conjunto de n-gramas por longitud (otra idea que la de evalMetrics)."""
+    mejor = 0
+    for n in range(1, len(generado) + 1):
+        vistos = {tuple(entrenamiento[j:j + n]) for j in range(len(entrenamiento) - n + 1)}
+        if any(tuple(generado[i:i + n]) in vistos for i in range(len(generado) - n + 1)):
+            mejor = n
+        else:
+            break
+    return mejor
+
+
+def test_5_19(capsys):
+    assert [_tramo(g, t) for g, t in ejercicios._casos_5_19()] == [3, 0, 3, 2, 7]  # los tramos de los casos
+    assert comprobar_ejercicio_5_19(_tramo) is True
+    assert _salida(capsys) == "Ejercicio 5.19: ¡correcto!\n"
+    assert comprobar_ejercicio_5_19(None) is False
+    assert _salida(capsys) == "Ejercicio 5.19: todavía sin resolver.\n"
+    for funcion, mensaje in [
+        (lambda g, t: sum(x in set(t) for x in g), "el número de tokens de generado que están en entrenamiento"),
+        (lambda g, t: (3, 0), "devuelve la longitud, no el tramo"),
+        (lambda g, t: 3, "tramo_copiado([7, 8, 9], [1, 2, 3]) da 3; debería dar 0"),
+        (lambda g, t: _tramo(g, t) if len(t) < 20 else 6, "copia un tramo de 7 de otro de 300 da 6; debería dar 7"),
+        (lambda g, t: g[99], "da un error: IndexError"),
+        ("basura", "tramo_copiado debe ser una función"),
+    ]:
+        assert comprobar_ejercicio_5_19(funcion) is False
+        assert mensaje in _salida(capsys)
+
+
+def test_5_17_a_5_19_no_gastan_numeros_aleatorios(capsys):
+    torch.manual_seed(123)
+    estado = torch.get_rng_state()
+    comprobar_ejercicio_5_17(_unigrama(0.01), True, 6.526)
+    comprobar_ejercicio_5_18(_ece)
+    comprobar_ejercicio_5_19(_tramo)
     assert torch.equal(torch.get_rng_state(), estado)
