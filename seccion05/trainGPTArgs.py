@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
+from seccion02_TrabajarDatosTexto.spanishArgumentParser import SpanishArgumentParser
 from seccion04_ImplementacionGPTGeneracionTexto.checkConfig import check_config
 from seccion04_ImplementacionGPTGeneracionTexto.gptConfig124M import GPT_CONFIG_124M
 from seccion05.gptModelFast import PRECISIONS
@@ -68,39 +68,9 @@ def _real(minimo: float, maximo: float | None = None, estricto: bool = False):
     return convertir
 
 
-# Los mensajes de argparse que pueden salir, traducidos (los de las opciones ya son nuestros)
-_TRADUCCIONES = [
-    (r"the following arguments are required: (.*)", r"faltan estos argumentos: \1"),
-    (r"unrecognized arguments: (.*)", r"no conozco estos argumentos: \1 (mira la lista con --help)"),
-    (r"argument (\S+): not allowed with argument (\S+)", r"\1 y \2 no pueden ir juntos: elige uno"),
-    (r"argument (\S+): expected one argument", r"\1 necesita un valor"),
-    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"\1 no admite \2; elige entre \3"),
-    (r"argument (\S+): ignored explicit argument (.*)", r"\1 no lleva valor y has escrito \2"),
-    (r"argument (\S+): (.*)", r"\1 \2"),
-]
-
-
-class _Parser(argparse.ArgumentParser):
-    """ArgumentParser con los errores de argparse en español."""
-
-    def error(self, message):
-        for patron, traduccion in _TRADUCCIONES:
-            if re.fullmatch(patron, message):
-                message = re.sub(patron, traduccion, message)
-                break
-        self.print_usage()
-        self.exit(2, f"error: {message}.\n")
-
-    def format_usage(self):
-        return super().format_usage().replace("usage: ", "uso: ", 1)
-
-    def format_help(self):
-        return super().format_help().replace("usage: ", "uso: ", 1)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """El analizador de argumentos del programa, con la ayuda en español (`--help`)."""
-    p = _Parser(
+    p = SpanishArgumentParser(
         prog="python -m seccion05.trainGPT",
         add_help=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
